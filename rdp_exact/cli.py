@@ -1,0 +1,78 @@
+"""The ``rdp`` console script.
+
+The CLI is thin: each subcommand parses options into the library's dataclasses, calls one library
+function and prints or writes the result. Subcommands are contributed by each package through a
+``register(app)`` function. Exit codes (DESIGN §5.2): 0 done; 2 invalid input or usage (one line on
+stderr, nothing written); 3 infeasible budgets; 4 limit reached without proof.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from rdp_exact.errors import InvalidArgument
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+EXIT_INFEASIBLE = 3
+EXIT_LIMIT = 4
+
+app = typer.Typer(
+    name="rdp",
+    help="Exact rate–distortion–polysemanticity trade-offs for sparse autoencoders.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _register_all() -> None:
+    """Attach every package's subcommands (imports stay light: heavy libraries load inside commands)."""
+    from audit import cli as audit_cli
+    from proofs_check import cli as falsify_cli
+    from rdp_exact import commands
+    from sae_train import cli as train_cli
+
+    commands.register(app)
+    train_cli.register(app)
+    audit_cli.register(app)
+    falsify_cli.register(app)
+
+
+_register_all()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the app and map errors to one stderr line and an exit code."""
+    logging.basicConfig(level=logging.WARNING, format="rdp: %(levelname)s: %(message)s")
+    try:
+        rc = app(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="rdp")
+    except InvalidArgument as exc:
+        print(f"rdp: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except click.exceptions.UsageError as exc:
+        msg = exc.format_message().replace("\n", " ")
+        print(f"rdp: error: {msg}", file=sys.stderr)
+        return EXIT_INVALID
+    except click.exceptions.Abort:
+        print("rdp: aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("rdp: interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+def run() -> None:
+    """Console-script wrapper: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,225 @@
+"""Queries and their results (DESIGN §1.4, §4, §5.2).
+
+A :class:`Problem` is one query of §1.4 for fixed π, m, k, encoder class and coefficient mode:
+minimise one of D, R, P subject to optional budgets R ≤ r, D ≤ δ, P ≤ ρ_P and the cap k. The result
+is canonical: after the primary objective the remaining quantities are minimised lexicographically in
+the order D, R, P (skipping the primary), see :func:`lex_order`.
+
+A :class:`Solution` records the status, objective, best bound, gap, solver and version, wall time, the
+SAE and its exact evaluation. Only ``optimal`` with gap 0 may be called exact (:attr:`Solution.is_exact`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Literal
+
+from rdp_exact.errors import InvalidArgument
+from rdp_exact.pmf import ConceptPMF, concepts_of
+from rdp_exact.sae import CoefficientMode, CombinatorialSAE, EncoderClass, Evaluation, PolyMeasure
+
+Objective = Literal["distortion", "rate", "poly"]
+
+#: Absolute tolerance when comparing R, D or P with a budget or with each other.
+TOL = 1e-9
+
+
+class Status(str, Enum):
+    """Termination status of a solve."""
+
+    OPTIMAL = "optimal"
+    """Proven optimal: objective equals the best bound (gap 0) and the tie-break is proven too."""
+    FEASIBLE = "feasible"
+    """An SAE meeting every constraint was found, optimality not proven (e.g. a heuristic)."""
+    INFEASIBLE = "infeasible"
+    """Proven: no SAE of the class meets the budgets."""
+    LIMIT = "limit"
+    """A time or node limit stopped the solver before a proof; the best SAE found (if any) is kept."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One query of DESIGN §1.4."""
+
+    pmf: ConceptPMF
+    """The concept pmf π."""
+    width: int
+    """m, the number of latents (≥ 1)."""
+    k: int
+    """Per-sample cap on active latents, 1 ≤ k ≤ m."""
+    minimize: Objective = "distortion"
+    """Primary objective."""
+    max_rate: float | None = None
+    """Budget r on R (expected L0), or None."""
+    max_distortion: float | None = None
+    """Budget δ on D, or None."""
+    max_poly: float | None = None
+    """Budget ρ_P on P, or None."""
+    encoder: EncoderClass = "free"
+    """Encoder class: ``free`` (any map) or ``threshold`` (realisable threshold units)."""
+    coefficients: CoefficientMode = "integer"
+    """``integer`` (overlaps add) or ``disjoint`` (active atoms pairwise disjoint)."""
+    encoder_weights: Literal["ternary", "binary"] = "ternary"
+    """Threshold class only: e_j ∈ {−1,0,1}^n (ternary) or {0,1}^n (binary)."""
+    poly: PolyMeasure = "joint"
+    """Threshold class only: which P the budget and objective use (P_joint or P_dec)."""
+
+    def __post_init__(self) -> None:
+        for name in ("width", "k"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InvalidArgument(f"{name} must be an integer, got {v!r}")
+        if self.width < 1:
+            raise InvalidArgument(f"width must be at least 1, got {self.width}")
+        if self.k < 1:
+            raise InvalidArgument(f"k must be at least 1, got {self.k}")
+        if self.k > self.width:
+            raise InvalidArgument(f"k = {self.k} exceeds the width m = {self.width}")
+        if self.minimize not in ("distortion", "rate", "poly"):
+            raise InvalidArgument(f"minimize must be distortion, rate or poly, got {self.minimize!r}")
+        for name in ("max_rate", "max_distortion", "max_poly"):
+            v = getattr(self, name)
+            if v is not None and (not math.isfinite(float(v)) or float(v) < 0):
+                raise InvalidArgument(f"{name.replace('_', '-')} must be a finite number ≥ 0, got {v!r}")
+        if self.encoder not in ("free", "threshold"):
+            raise InvalidArgument(f"encoder must be free or threshold, got {self.encoder!r}")
+        if self.coefficients not in ("integer", "disjoint"):
+            raise InvalidArgument(f"coefficients must be integer or disjoint, got {self.coefficients!r}")
+        if self.encoder_weights not in ("ternary", "binary"):
+            raise InvalidArgument(f"encoder weights must be ternary or binary, got {self.encoder_weights!r}")
+        if self.poly not in ("joint", "decoder"):
+            raise InvalidArgument(f"poly must be joint or decoder, got {self.poly!r}")
+
+    @property
+    def poly_measure(self) -> PolyMeasure:
+        """The P this query uses: P_dec in the free class, else ``self.poly``."""
+        return "decoder" if self.encoder == "free" else self.poly
+
+    def with_(self, **changes: Any) -> Problem:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``problem`` block of the solve JSON (DESIGN §5.2)."""
+        return {
+            "n": self.pmf.n,
+            "width": self.width,
+            "k": self.k,
+            "encoder": self.encoder,
+            "coefficients": self.coefficients,
+            "minimize": self.minimize,
+            "max_rate": self.max_rate,
+            "max_distortion": self.max_distortion,
+            "max_poly": self.max_poly,
+            "poly": "decoder" if self.encoder == "free" else self.poly,
+            "encoder_weights": self.encoder_weights if self.encoder == "threshold" else None,
+        }
+
+
+def lex_order(minimize: Objective) -> tuple[Objective, ...]:
+    """Lexicographic objective order: the primary, then D, R, P without the primary."""
+    rest = tuple(x for x in ("distortion", "rate", "poly") if x != minimize)
+    return (minimize, *rest)  # type: ignore[return-value]
+
+
+def within_budgets(problem: Problem, rate: float, distortion: float, poly: float) -> bool:
+    """Whether (R, D, P) meets the problem's budgets (tolerance :data:`TOL`)."""
+    if problem.max_rate is not None and rate > problem.max_rate + TOL:
+        return False
+    if problem.max_distortion is not None and distortion > problem.max_distortion + TOL:
+        return False
+    return not (problem.max_poly is not None and poly > problem.max_poly + TOL)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Typed record of one solve (DESIGN §4)."""
+
+    problem: Problem
+    status: Status
+    solver: str
+    """Backend name: ``brute``, ``highs``, ``cpsat``."""
+    solver_version: str
+    wall_time_s: float
+    objective: float | None = None
+    """Primary objective value of the returned SAE (None when no SAE)."""
+    bound: float | None = None
+    """Best proven lower bound on the primary objective (None when unknown)."""
+    gap: float | None = None
+    """(objective − bound) / max(|objective|, 1e−9); 0 when proven; None when unknown."""
+    sae: CombinatorialSAE | None = None
+    evaluation: Evaluation | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    """Backend details: formulation, probability scaling, node counts, …"""
+
+    @property
+    def is_exact(self) -> bool:
+        """Only a proven optimum with zero gap is exact."""
+        return self.status is Status.OPTIMAL and self.gap is not None and self.gap <= TOL
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.evaluation is None else self.evaluation.rate
+
+    @property
+    def distortion(self) -> float | None:
+        return None if self.evaluation is None else self.evaluation.distortion
+
+    @property
+    def poly(self) -> float | None:
+        """The query's P (P_dec in the free class, P_joint or P_dec in the threshold class)."""
+        return None if self.evaluation is None else self.evaluation.poly(self.problem.poly_measure)
+
+    def value(self, quantity: Objective) -> float | None:
+        """R, D or P of the returned SAE by name."""
+        return {"rate": self.rate, "distortion": self.distortion, "poly": self.poly}[quantity]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The object written by ``rdp solve --json`` (DESIGN §5.2)."""
+        pmf = self.problem.pmf
+        ev = self.evaluation
+        sae = self.sae
+        code = None
+        if ev is not None and sae is not None:
+            code = [
+                {
+                    "event": concepts_of(e),
+                    "p": float(p),
+                    "active": list(act),
+                    "coefficients": [int(c) for c in ev.coefficients[s]],
+                    "error": float(ev.errors[s]),
+                }
+                for s, (e, p, act) in enumerate(zip(pmf.events, pmf.probs, ev.active, strict=True))
+            ]
+        return {
+            "problem": self.problem.to_dict(),
+            "status": self.status.value,
+            "exact": self.is_exact,
+            "solver": {"name": self.solver, "version": self.solver_version},
+            "wall_time_s": self.wall_time_s,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "rate": None if ev is None else ev.rate,
+            "distortion": None if ev is None else ev.distortion,
+            "poly_dec": None if ev is None else ev.poly_dec,
+            "poly_enc": None if ev is None else ev.poly_enc,
+            "poly_joint": None if ev is None else ev.poly_joint,
+            "atoms": None if sae is None else sae.sorted_atoms(),
+            "encoder": None
+            if sae is None or sae.encoder is None
+            else [{"weights": list(u.weights), "threshold": u.threshold} for u in sae.encoder],
+            "code": code,
+            "info": self.info,
+            "pmf_sha256": pmf.sha256(),
+        }
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """(objective − bound) / max(|objective|, 1e−9), clipped at 0; None if either is unknown."""
+    if objective is None or bound is None:
+        return None
+    g = (objective - bound) / max(abs(objective), 1e-9)
+    return 0.0 if g <= TOL else g
