@@ -35,14 +35,18 @@ app = typer.Typer(
 def _register_all() -> None:
     """Attach every package's subcommands (imports stay light: heavy libraries load inside commands)."""
     from audit import cli as audit_cli
+    from audit import cli_reproduce
     from proofs_check import cli as falsify_cli
     from rdp_exact import commands
     from sae_train import cli as train_cli
+    from sae_train import cli_sweep
 
     commands.register(app)
     train_cli.register(app)
     audit_cli.register(app)
     falsify_cli.register(app)
+    cli_sweep.register(app)
+    cli_reproduce.register(app)
 
 
 _register_all()
