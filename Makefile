@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check rdp_exact sae_train audit proofs_check tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) rdp-demo
