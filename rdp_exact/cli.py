@@ -15,6 +15,18 @@ from collections.abc import Sequence
 import click
 import typer
 
+try:  # typer ≥ 0.24 vendors its own copy of click
+    from typer import _click as _typer_click  # type: ignore[attr-defined]
+
+    _USAGE_ERRORS: tuple[type[BaseException], ...] = (
+        click.exceptions.UsageError,
+        _typer_click.exceptions.UsageError,
+    )
+    _ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _USAGE_ERRORS = (click.exceptions.UsageError,)
+    _ABORTS = (click.exceptions.Abort,)
+
 from rdp_exact.errors import InvalidArgument
 
 EXIT_OK = 0
@@ -60,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidArgument as exc:
         print(f"rdp: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except click.exceptions.UsageError as exc:
-        msg = exc.format_message().replace("\n", " ")
+    except _USAGE_ERRORS as exc:
+        msg = exc.format_message().replace("\n", " ")  # type: ignore[attr-defined]
         print(f"rdp: error: {msg}", file=sys.stderr)
         return EXIT_INVALID
-    except click.exceptions.Abort:
+    except _ABORTS:
         print("rdp: aborted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
