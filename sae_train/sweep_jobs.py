@@ -402,7 +402,7 @@ def run_train_job(params: Mapping[str, Any], out_dir: Path, pmf: ConceptPMF | No
     dgp = _dgp(params, pmf)
     exact_atoms = tr.exact_init_atoms(dgp, cfg, solver=params.get("solver", "auto")) if cfg.init == "exact" else None
     res = tr.train(dgp, cfg, exact_atoms=exact_atoms)
-    save_run(out_dir, dgp, res)
+    save_run(out_dir, dgp, res, store=False)
     saes = [
         {
             "index": spec.index, "seed": spec.seed, "k": spec.k, "lr": spec.lr, "sparsity": spec.sparsity,

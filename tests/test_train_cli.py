@@ -32,6 +32,16 @@ def test_train_writes_folders_dgp_and_runs_csv(tmp_path) -> None:  # type: ignor
         assert row["distortion"] == pytest.approx(m.distortion, rel=1e-12, abs=1e-12)
         assert row["rate"] == pytest.approx(m.rate, rel=1e-12, abs=1e-12)
         assert cfg["rdp"]["training"]["batch_size"] == 32
+    # the run's results store holds one row per SAE with the same metrics (DESIGN §5.3-5.4)
+    from rdp_exact.store import ResultsStore
+
+    store = ResultsStore(out / "rdp.sqlite", create=False)
+    rows = sorted(store.iter_rows(kind="train"), key=lambda r: str(r.artefacts))
+    assert [r.artefacts for r in rows] == [r["sae_dir"] for r in run.rows]
+    assert len({r.key for r in rows}) == 4
+    for r, row in zip(rows, run.rows, strict=True):
+        assert r.metrics["distortion"] == pytest.approx(row["distortion"])
+        assert (r.params["seed"], r.params["lr"]) == (row["seed"], row["lr"])
 
 
 @pytest.mark.parametrize("arch", ["relu", "jumprelu", "batchtopk"])

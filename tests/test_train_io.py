@@ -34,7 +34,7 @@ def _run(arch: str, tmp_path, **kw):  # type: ignore[no-untyped-def]
 def test_saelens_layout_and_round_trip(arch: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     dgp, res, out = _run(arch, tmp_path)
     assert {p.name for p in out.iterdir()} == {"dgp.json", "dgp.safetensors", "runs.csv", "history.csv",
-                                               "sae_000", "sae_001"}
+                                               "rdp.sqlite", "sae_000", "sae_001"}
     for b in range(2):
         folder = out / sio.sae_dir_name(b)
         tensors = load_file(str(folder / "sae_weights.safetensors"))
