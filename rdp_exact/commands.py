@@ -102,7 +102,8 @@ def cmd_demo(
     out: Annotated[Path, typer.Option(help="folder for figures and reports")] = Path("rdp-demo"),
     quick: Annotated[bool, typer.Option("--quick", help="exact part only (seconds)")] = False,
 ) -> None:
-    """A tour on built-in defaults: exact optima, their trade-offs and figures."""
+    """A tour on built-in defaults (about a minute): exact optima, frontier, trained SAEs, their audit,
+    a falsification run, and an index.html report."""
     from rdp_exact import demo
 
     demo.run_demo(out, quick=quick)
