@@ -218,3 +218,17 @@ def test_time_limit_gives_limit_status_never_optimal() -> None:
     pr = Problem(pmf=from_spec("random:n=7,support=40,seed=3"), width=3, k=2)
     sol = brute.solve(pr, time_limit=1e-4)
     assert sol.status is Status.LIMIT and sol.bound is None and sol.gap is None and not sol.is_exact
+
+
+@pytest.mark.parametrize("encoder", ["free", "threshold"])
+def test_support_of_only_the_empty_event(encoder: str) -> None:
+    """No event has a concept: every latent is dead, R = D = P = 0 (regression: no live candidates)."""
+    from rdp_exact.pmf import ConceptPMF
+    from rdp_exact.problem import Problem, Status
+    from rdp_exact.solvers import solve
+
+    pmf = ConceptPMF.from_events(2, [([], 1.0)])
+    sol = solve(Problem(pmf=pmf, width=2, k=1, encoder=encoder), "brute")  # type: ignore[arg-type]
+    assert sol.status is Status.OPTIMAL
+    assert (sol.rate, sol.distortion, sol.poly) == (0.0, 0.0, 0.0)
+    assert sol.evaluation is not None and not any(sol.evaluation.live)

@@ -113,6 +113,8 @@ class LatentTable:
 
 def count_multisets(n_latents: int, m: int) -> int:
     """Number of SAEs: multisets of at most m latents from n_latents (the empty one included)."""
+    if n_latents == 0:
+        return 1
     return sum(math.comb(n_latents + t - 1, t) for t in range(m + 1))
 
 
