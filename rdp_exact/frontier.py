@@ -1,0 +1,447 @@
+"""Exact RDP frontiers on grids, the exact Pareto set, and the monosemantic staircase (DESIGN §1.5).
+
+For fixed (π, m, k, class, coefficient mode) :func:`compute_frontier` solves, each point exactly via
+:func:`rdp_exact.solvers.solve`:
+
+* the anchor D*_k (min D under the cap alone) and the rate R_k of that optimum;
+* R*(δ, ρ_P) = min R s.t. D ≤ δ, P ≤ ρ_P for ``grid`` values δ ∈ [D*_k, E|S|] at each P level ρ_P;
+* D*(r, ρ_P) = min D s.t. R ≤ r, P ≤ ρ_P for ``grid`` values r ∈ [0, R_k] at each P level;
+* P*(r, δ) = min P s.t. R ≤ r, D ≤ δ on the ``grid`` × ``grid`` product of those budgets;
+* per cap k' = 1..m: D*_{k'} and the monosemanticity floor P*(∞, D*_{k'}) (min P among SAEs that reach
+  the TopK-optimal distortion), beside the monosemantic D_min(m, k') of C-T5;
+* optionally the exact Pareto set of (R, D, P) (``rdp_exact.solvers.pareto``), where enumeration is
+  affordable;
+* the exact monosemantic staircase R*(δ, 0) of C-T5 (:mod:`rdp_exact.theory`; free class).
+
+Every solved point keeps its status: a point is called exact only when its :class:`Solution` is
+(optimal with gap 0); ``limit``/``feasible`` points keep their SAE but are marked not exact.
+:func:`write_frontier` writes ``frontier.csv``, ``frontier.json`` and three figures into a folder,
+atomically (``staged_dir``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from rdp_exact import theory
+from rdp_exact.errors import InvalidArgument, SolverUnavailable
+from rdp_exact.io_utils import atomic_write_json, atomic_write_text, staged_dir
+from rdp_exact.pmf import ConceptPMF
+from rdp_exact.problem import Objective, Problem, Solution, Status
+from rdp_exact.sae import CoefficientMode, EncoderClass, PolyMeasure
+
+log = logging.getLogger(__name__)
+
+#: Progress callback: (points done, points planned, label of the point just started or finished).
+ProgressFn = Callable[[int, int, str], None]
+
+Query = Literal["dstar_k", "rstar", "dstar", "pstar", "pfloor_k"]
+
+#: Default P levels: monosemantic, two intermediate budgets, and no budget (None).
+DEFAULT_POLY_LEVELS: tuple[float | None, ...] = (0.0, 0.15, 0.3, None)
+
+CSV_COLUMNS = (
+    "query", "k", "max_rate", "max_distortion", "max_poly", "status", "exact", "objective",
+    "R", "D", "P", "solver", "time_s", "atoms",
+)
+
+
+def parse_poly_levels(text: str) -> tuple[float | None, ...]:
+    """Parse ``0,0.1,0.2,inf`` (``inf``/``none`` = no P budget) into sorted distinct levels."""
+    levels: list[float | None] = []
+    for tok in (t.strip().lower() for t in text.split(",")):
+        if not tok:
+            continue
+        if tok in ("inf", "none", "∞"):
+            levels.append(None)
+            continue
+        try:
+            v = float(tok)
+        except ValueError:
+            raise InvalidArgument(f"poly level {tok!r} is not a number (use e.g. 0,0.1,0.3,inf)") from None
+        levels.append(v)
+    if not levels:
+        raise InvalidArgument(f"no poly levels in {text!r}")
+    return _normalise_levels(levels)
+
+
+def _normalise_levels(levels: Sequence[float | None]) -> tuple[float | None, ...]:
+    finite: set[float] = set()
+    unbounded = False
+    for v in levels:
+        if v is None:
+            unbounded = True
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InvalidArgument(f"poly level must be a finite number ≥ 0 or None, got {v!r}")
+        finite.add(float(v))
+    out: list[float | None] = [*sorted(finite)]
+    if unbounded:
+        out.append(None)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class FrontierConfig:
+    """What ``rdp frontier`` computes (validated on construction)."""
+
+    pmf: ConceptPMF
+    """The concept pmf π."""
+    width: int
+    """m, the number of latents."""
+    k: int
+    """The per-sample cap of the grids (per-k curves use every k' = 1..m)."""
+    grid: int = 8
+    """Budget values per axis (δ grid, r grid; P* uses the grid × grid product)."""
+    poly_levels: tuple[float | None, ...] = DEFAULT_POLY_LEVELS
+    """P budgets ρ_P of the R* and D* grids; None means no P budget."""
+    pareto: bool = False
+    """Also compute the exact Pareto set (only where enumeration is affordable)."""
+    solver: str = "auto"
+    """Backend for every point: auto | brute | highs | cpsat."""
+    time_limit: float | None = None
+    """Seconds per solved point (None: no limit)."""
+    threads: int | None = None
+    """Solver threads per point."""
+    encoder: EncoderClass = "free"
+    """Encoder class."""
+    coefficients: CoefficientMode = "integer"
+    """Coefficient mode."""
+    encoder_weights: Literal["ternary", "binary"] = "ternary"
+    """Threshold class: encoder weight alphabet."""
+    poly: PolyMeasure = "joint"
+    """Threshold class: which P the budgets use."""
+    max_steps: int = 10_000
+    """Corners kept of the monosemantic staircase."""
+    per_k: bool = True
+    """Solve D*_{k'} and the P floor for every k' = 1..m (the *_vs_k figures)."""
+
+    def __post_init__(self) -> None:
+        from rdp_exact.solvers import SOLVER_CHOICES
+
+        if not isinstance(self.pmf, ConceptPMF):
+            raise InvalidArgument("pmf must be a ConceptPMF")
+        if isinstance(self.grid, bool) or not isinstance(self.grid, int) or not 2 <= self.grid <= 500:
+            raise InvalidArgument(f"grid must be an integer in [2, 500], got {self.grid!r}")
+        object.__setattr__(self, "poly_levels", _normalise_levels(self.poly_levels))
+        if not self.poly_levels:
+            raise InvalidArgument("give at least one poly level")
+        if self.solver not in SOLVER_CHOICES:
+            raise InvalidArgument(f"unknown solver {self.solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
+        if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
+            raise InvalidArgument(f"time limit must be a positive number, got {self.time_limit!r}")
+        if self.threads is not None and self.threads < 1:
+            raise InvalidArgument(f"threads must be at least 1, got {self.threads}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise InvalidArgument(f"max steps must be a positive integer, got {self.max_steps!r}")
+        self.base_problem()  # validates width, k, class, modes
+
+    def base_problem(self, k: int | None = None) -> Problem:
+        """The unconstrained D*_k problem of this configuration (optionally at another cap)."""
+        return Problem(
+            pmf=self.pmf,
+            width=self.width,
+            k=self.k if k is None else k,
+            encoder=self.encoder,
+            coefficients=self.coefficients,
+            encoder_weights=self.encoder_weights,
+            poly=self.poly,
+        )
+
+    def planned_points(self) -> int:
+        """Number of exact solves :func:`compute_frontier` will run (for progress bars)."""
+        n = 1 + 2 * self.grid * len(self.poly_levels) + self.grid * self.grid
+        if self.per_k:
+            n += 2 * self.width - 1
+        return n
+
+
+@dataclass(frozen=True)
+class FrontierRow:
+    """One solved point."""
+
+    query: Query
+    k: int
+    max_rate: float | None
+    max_distortion: float | None
+    max_poly: float | None
+    status: str
+    exact: bool
+    objective: float | None
+    rate: float | None
+    distortion: float | None
+    poly: float | None
+    solver: str
+    time_s: float
+    atoms: list[list[int]] | None
+
+    @classmethod
+    def from_solution(cls, query: Query, sol: Solution) -> FrontierRow:
+        pr = sol.problem
+        return cls(
+            query=query,
+            k=pr.k,
+            max_rate=pr.max_rate,
+            max_distortion=pr.max_distortion,
+            max_poly=pr.max_poly,
+            status=sol.status.value,
+            exact=sol.is_exact,
+            objective=sol.objective,
+            rate=sol.rate,
+            distortion=sol.distortion,
+            poly=sol.poly,
+            solver=sol.solver,
+            time_s=sol.wall_time_s,
+            atoms=None if sol.sae is None or sol.evaluation is None else
+            [a for a, live in zip(sol.sae.sorted_atoms(), sol.evaluation.live, strict=True) if live],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query, "k": self.k, "max_rate": self.max_rate, "max_distortion": self.max_distortion,
+            "max_poly": self.max_poly, "status": self.status, "exact": self.exact, "objective": self.objective,
+            "R": self.rate, "D": self.distortion, "P": self.poly, "solver": self.solver, "time_s": self.time_s,
+            "atoms": self.atoms,
+        }
+
+
+@dataclass(frozen=True)
+class KRow:
+    """Per-cap summary for the *_vs_k figures."""
+
+    k: int
+    d_star: float | None
+    """D*_k (unrestricted optimum under cap k)."""
+    d_star_exact: bool
+    d_min: float
+    """Monosemantic D_min(m, k) (C-T5, closed form)."""
+    p_floor: float | None
+    """P*(∞, D*_k): least P of an SAE reaching D ≤ D*_k under cap k."""
+    p_floor_exact: bool
+
+
+@dataclass(frozen=True)
+class FrontierResult:
+    """Everything :func:`write_frontier` writes."""
+
+    config: FrontierConfig
+    expected_sparsity: float
+    d_star_k: float | None
+    rate_at_d_star_k: float | None
+    d_min: float
+    delta_grid: tuple[float, ...]
+    rate_grid: tuple[float, ...]
+    staircase: theory.Staircase
+    rows: tuple[FrontierRow, ...]
+    per_k: tuple[KRow, ...] = ()
+    pareto: tuple[tuple[float, float, float], ...] | None = None
+    """Exact Pareto set as (R, D, P), when requested and affordable."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def rows_of(self, query: Query) -> list[FrontierRow]:
+        return [r for r in self.rows if r.query == query]
+
+    @property
+    def all_exact(self) -> bool:
+        """Whether every solved point is proven (optimal, gap 0, or proven infeasible)."""
+        return all(r.exact or r.status == Status.INFEASIBLE.value for r in self.rows)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        cfg = self.config
+        return {
+            "problem": {**cfg.base_problem().to_dict(), "minimize": None, "pmf_sha256": cfg.pmf.sha256()},
+            "pmf": cfg.pmf.to_dict(),
+            "grid": cfg.grid,
+            "poly_levels": [None if v is None else v for v in cfg.poly_levels],
+            "expected_sparsity": self.expected_sparsity,
+            "d_star_k": self.d_star_k,
+            "rate_at_d_star_k": self.rate_at_d_star_k,
+            "d_min": self.d_min,
+            "delta_grid": list(self.delta_grid),
+            "rate_grid": list(self.rate_grid),
+            "staircase": self.staircase.to_list(),
+            "staircase_truncated": self.staircase.truncated,
+            "staircase_class": "free (C-T5 omission codes)",
+            "per_k": [asdict(r) for r in self.per_k],
+            "pareto": None if self.pareto is None else [{"R": r, "D": d, "P": p} for r, d, p in self.pareto],
+            "all_exact": self.all_exact,
+            "notes": list(self.notes),
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for r in self.rows:
+            d = r.to_dict()
+            atoms = "" if r.atoms is None else " ".join("{" + ",".join(map(str, a)) + "}" for a in r.atoms)
+            w.writerow([_csv(d["query"]), d["k"], _csv(d["max_rate"]), _csv(d["max_distortion"]),
+                        _csv(d["max_poly"]), d["status"], d["exact"], _csv(d["objective"]), _csv(d["R"]),
+                        _csv(d["D"]), _csv(d["P"]), d["solver"], _csv(d["time_s"]), atoms])
+        return buf.getvalue()
+
+
+def _csv(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    """n evenly spaced budgets in [lo, hi] (distinct values only; endpoints exact)."""
+    if hi <= lo + 1e-12:
+        return (float(lo),)
+    g = np.linspace(lo, hi, n)
+    g[0], g[-1] = lo, hi
+    return tuple(float(x) for x in g)
+
+
+class _Runner:
+    """Solves points one by one, recording rows and reporting progress."""
+
+    def __init__(self, config: FrontierConfig, progress: ProgressFn | None, total: int) -> None:
+        self.config = config
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.rows: list[FrontierRow] = []
+
+    def solve(self, query: Query, minimize: Objective, *, k: int | None = None, max_rate: float | None = None,
+              max_distortion: float | None = None, max_poly: float | None = None) -> Solution:
+        from rdp_exact.solvers import solve
+
+        cfg = self.config
+        pr = replace(cfg.base_problem(k), minimize=minimize, max_rate=max_rate, max_distortion=max_distortion,
+                     max_poly=max_poly)
+        label = f"{query} k={pr.k} r={max_rate} δ={max_distortion} ρ={max_poly}"
+        if self.progress is not None:
+            self.progress(self.done, self.total, label)
+        sol = solve(pr, cfg.solver, time_limit=cfg.time_limit, threads=cfg.threads)
+        if not sol.is_exact and sol.status is not Status.INFEASIBLE:
+            log.warning("%s: status %s (not proven optimal)", label, sol.status.value)
+        self.rows.append(FrontierRow.from_solution(query, sol))
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, label)
+        return sol
+
+
+def _pareto(config: FrontierConfig) -> tuple[tuple[tuple[float, float, float], ...] | None, str | None]:
+    try:
+        from rdp_exact.solvers import pareto as pareto_mod
+    except ImportError:  # pragma: no cover - the module ships with the solvers
+        return None, "Pareto set unavailable: rdp_exact.solvers.pareto is missing"
+    try:
+        pts = pareto_mod.pareto_set(
+            config.pmf, config.width, config.k, encoder=config.encoder, coefficients=config.coefficients,
+            poly=config.poly, encoder_weights=config.encoder_weights, time_limit=config.time_limit,
+        )
+    except SolverUnavailable as exc:
+        return None, f"Pareto set not computed: {exc}"
+    out = sorted({(float(p.rate), float(p.distortion), float(p.poly)) for p in pts})
+    return tuple(out), None
+
+
+def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None) -> FrontierResult:
+    """Solve every grid point of ``config`` exactly (see the module docstring) and collect the result."""
+    t0 = time.perf_counter()
+    pmf, m, k = config.pmf, config.width, config.k
+    es = pmf.expected_sparsity()
+    notes: list[str] = []
+    if config.encoder != "free":
+        notes.append("the monosemantic staircase (C-T5) is that of the free class; the threshold class can "
+                     "only do worse at P = 0")
+    run = _Runner(config, progress, config.planned_points())
+
+    anchor = run.solve("dstar_k", "distortion")
+    if anchor.evaluation is not None:
+        d_star, r_star = anchor.distortion, anchor.rate
+    else:  # no SAE at all within the limit: fall back to the widest meaningful range
+        d_star, r_star = None, None
+        notes.append("the D*_k anchor returned no SAE; grids span [0, E|S|] in D and R")
+    lo_d = 0.0 if d_star is None else float(d_star)
+    hi_r = es if r_star is None else float(r_star)
+    delta_grid = _grid(lo_d, max(es, lo_d), config.grid)
+    rate_grid = _grid(0.0, hi_r, config.grid)
+
+    for rho in config.poly_levels:
+        for delta in delta_grid:
+            run.solve("rstar", "rate", max_distortion=delta, max_poly=rho)
+        for r in rate_grid:
+            run.solve("dstar", "distortion", max_rate=r, max_poly=rho)
+    for r in rate_grid:
+        for delta in delta_grid:
+            run.solve("pstar", "poly", max_rate=r, max_distortion=delta)
+
+    per_k: list[KRow] = []
+    if config.per_k:
+        for kk in range(1, m + 1):
+            sol_d = anchor if kk == k else run.solve("dstar_k", "distortion", k=kk)
+            if sol_d.evaluation is None:
+                per_k.append(KRow(kk, None, False, theory.d_min(pmf, m, kk), None, False))
+                continue
+            sol_p = run.solve("pfloor_k", "poly", k=kk, max_distortion=sol_d.distortion)
+            per_k.append(
+                KRow(
+                    k=kk,
+                    d_star=sol_d.distortion,
+                    d_star_exact=sol_d.is_exact,
+                    d_min=theory.d_min(pmf, m, kk),
+                    p_floor=sol_p.poly,
+                    p_floor_exact=sol_p.is_exact and sol_d.is_exact,
+                )
+            )
+
+    pareto = None
+    if config.pareto:
+        pareto, note = _pareto(config)
+        if note:
+            notes.append(note)
+            log.warning("%s", note)
+
+    stair = theory.monosemantic_staircase(pmf, m, k, max_steps=config.max_steps)
+    log.info("frontier: %d points in %.3g s", len(run.rows), time.perf_counter() - t0)
+    return FrontierResult(
+        config=config,
+        expected_sparsity=es,
+        d_star_k=d_star,
+        rate_at_d_star_k=r_star,
+        d_min=theory.d_min(pmf, m, k),
+        delta_grid=delta_grid,
+        rate_grid=rate_grid,
+        staircase=stair,
+        rows=tuple(run.rows),
+        per_k=tuple(per_k),
+        pareto=pareto,
+        notes=tuple(notes),
+    )
+
+
+FRONTIER_FILES = ("frontier.csv", "frontier.json", "rd_staircases.png", "poly_floor_vs_k.png", "dstar_vs_k.png")
+
+
+def write_frontier(result: FrontierResult, out_dir: str | Path) -> Path:
+    """Write ``frontier.csv``, ``frontier.json`` and the three figures into ``out_dir`` (all or nothing)."""
+    from rdp_exact import frontier_plots
+
+    out = Path(out_dir)
+    with staged_dir(out) as tmp:
+        atomic_write_text(tmp / "frontier.csv", result.to_csv())
+        atomic_write_json(tmp / "frontier.json", result.to_json_dict())
+        frontier_plots.plot_rd_staircases(result, tmp / "rd_staircases.png")
+        frontier_plots.plot_poly_floor_vs_k(result, tmp / "poly_floor_vs_k.png")
+        frontier_plots.plot_dstar_vs_k(result, tmp / "dstar_vs_k.png")
+    return out

@@ -1,0 +1,117 @@
+"""``rdp theory``: the closed forms of :mod:`rdp_exact.theory` beside the exact optimum D*_k (DESIGN §5.2).
+
+:func:`compute_theory` returns a :class:`TheoryReport`; its :meth:`TheoryReport.to_json_dict` is the
+``rdp theory --json`` object: ``expected_sparsity``, ``marginals``, ``d_min``, ``staircase``,
+``staircase_truncated``, ``d_star_k``, ``rate_tax`` (null when the optimum can be monosemantic) and
+``example1`` (null unless n = 3, m = 2, k ∈ {1, 2}), plus the solver status of D*_k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rdp_exact import theory
+from rdp_exact.errors import InvalidArgument, SolverUnavailable
+from rdp_exact.pmf import ConceptPMF, concepts_of
+from rdp_exact.problem import Problem, Solution
+from rdp_exact.sae import CoefficientMode
+
+
+@dataclass(frozen=True)
+class TheoryReport:
+    """Closed forms for (π, m, k) and the exact optimum they are compared with."""
+
+    pmf: ConceptPMF
+    width: int
+    k: int
+    coefficients: CoefficientMode
+    expected_sparsity: float
+    marginals: tuple[float, ...]
+    d_min: float
+    best_sets: tuple[int, ...]
+    staircase: theory.Staircase
+    optimum: Solution
+    """The D*_k solve (free class)."""
+    rate_tax: theory.RateTax | None
+    example1: dict[str, Any] | None
+    rate_tax_error: str | None = None
+    """Why the rate tax could not be computed (rate_tax is then None too)."""
+
+    @property
+    def d_star_k(self) -> float | None:
+        return self.optimum.distortion
+
+    def to_json_dict(self) -> dict[str, Any]:
+        opt = self.optimum
+        return {
+            "problem": {"n": self.pmf.n, "width": self.width, "k": self.k, "encoder": "free",
+                        "coefficients": self.coefficients},
+            "pmf_sha256": self.pmf.sha256(),
+            "expected_sparsity": self.expected_sparsity,
+            "marginals": list(self.marginals),
+            "d_min": self.d_min,
+            "best_mono_sets": [concepts_of(a) for a in self.best_sets],
+            "staircase": self.staircase.to_list(),
+            "staircase_truncated": self.staircase.truncated,
+            "d_star_k": self.d_star_k,
+            "d_star_k_status": opt.status.value,
+            "d_star_k_exact": opt.is_exact,
+            "d_star_k_solver": opt.solver,
+            "rate_opt": opt.rate,
+            "poly_opt": opt.poly,
+            "optimum_atoms": None if opt.sae is None else opt.sae.sorted_atoms(),
+            "optimum_is_monosemantic": None if opt.poly is None else opt.poly <= 1e-12,
+            "rate_tax": None if self.rate_tax is None else self.rate_tax.to_dict(),
+            "rate_tax_error": self.rate_tax_error,
+            "example1": self.example1,
+        }
+
+
+def compute_theory(
+    pmf: ConceptPMF,
+    width: int,
+    k: int,
+    *,
+    max_steps: int = 10_000,
+    solver: str = "auto",
+    time_limit: float | None = None,
+    coefficients: CoefficientMode = "integer",
+) -> TheoryReport:
+    """Evaluate every closed form of :mod:`rdp_exact.theory` and solve D*_k exactly (free class)."""
+    from rdp_exact.solvers import solve
+
+    problem = Problem(pmf=pmf, width=width, k=k, coefficients=coefficients)  # validates m, k, mode
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise InvalidArgument(f"max steps must be a positive integer, got {max_steps!r}")
+    stair = theory.monosemantic_staircase(pmf, width, k, max_steps=max_steps)
+    dmin = theory.d_min(pmf, width, k)
+    sol = solve(problem, solver, time_limit=time_limit)
+    tax = None
+    tax_error = None
+    if sol.evaluation is not None:
+        try:
+            tax = theory.rate_tax(pmf, width, k, sol.evaluation.distortion, sol.evaluation.rate)
+        except SolverUnavailable as exc:  # the subset-sum search for D̄ is too large
+            tax_error = str(exc)
+    ex1 = None
+    if theory.example1_applicable(pmf, width, k):
+        live = None
+        if sol.sae is not None and sol.evaluation is not None:
+            live = [a for a, ok in zip(sol.sae.atoms, sol.evaluation.live, strict=True) if ok]
+        ex1 = theory.example1_report(pmf, k, live)
+    return TheoryReport(
+        pmf=pmf,
+        width=width,
+        k=k,
+        coefficients=coefficients,
+        expected_sparsity=pmf.expected_sparsity(),
+        marginals=tuple(float(x) for x in pmf.marginals()),
+        d_min=dmin,
+        best_sets=tuple(theory.best_mono_sets(pmf, width, k)),
+        staircase=stair,
+        optimum=sol,
+        rate_tax=tax,
+        example1=ex1,
+        rate_tax_error=tax_error,
+    )
