@@ -48,6 +48,8 @@ MAX_SAES_THRESHOLD = 3e7
 #: ``affordable`` thresholds (about one second of work).
 AFFORDABLE_WORK_FREE = 4e8
 AFFORDABLE_WORK_STAIRCASE = 2e7
+#: Rate-budget and min-rate queries: largest support brute force is chosen for by ``auto``.
+AFFORDABLE_STAIRCASE_EVENTS = 16
 AFFORDABLE_SAES_THRESHOLD = 2e5
 
 
@@ -86,8 +88,11 @@ def affordable(problem: Problem) -> bool:
     if n > MAX_N_FREE:
         return False
     work = free_work(n, problem.pmf.support_size, problem.width, problem.k)
-    limit = AFFORDABLE_WORK_STAIRCASE if _uses_staircase(problem) else AFFORDABLE_WORK_FREE
-    return work <= limit
+    if _uses_staircase(problem):
+        # per-atom-set (R, D) staircases are Minkowski sums over events: with generic probabilities
+        # their size grows like a subset-sum set, so only small supports are cheap
+        return work <= AFFORDABLE_WORK_STAIRCASE and problem.pmf.support_size <= AFFORDABLE_STAIRCASE_EVENTS
+    return work <= AFFORDABLE_WORK_FREE
 
 
 def check_size(problem: Problem) -> None:
