@@ -1,16 +1,24 @@
 """Exact Pareto set of (R, D, P) by enumeration (DESIGN §1.5).
 
 The achievable (R, D, P) triples of a class form a finite set; this module returns its Pareto-minimal
-points (minimise all three; points equal within 1e−12 merged), sorted by (R, D, P), each with a
-representative SAE built on demand.
+points (minimise all three), sorted by (R, D, P), each with a representative SAE built on demand.
 
-Free class: P depends only on the atom set T, so atom sets are processed level by level in increasing
-P(T). Per T the achievable (R, D) of covering codes (every atom of T used) are the Minkowski sum of
-per-event staircases, computed by merge-and-prune (:func:`brute_free.covering_front`). A partial sum
-whose best completion (its R, its D plus the least error of the remaining events) is already weakly
-dominated by a point found at lower-or-equal P is pruned; what survives at the end of a level and is not
-dominated by a lower level is Pareto-minimal. Threshold class: every SAE is enumerated
-(:mod:`brute_threshold`) and the set is filtered.
+Free class, two exact paths:
+
+* **Integer units** (default whenever every probability is a multiple of 1/Q, Q ≤ :data:`MAX_UNITS`,
+  detected by :func:`pareto_units.detect_units`): R and D are compared exactly as integers Q·R, Q·D,
+  so values equal up to float rounding are always merged. Per atom set the (R, D) staircase is a dense
+  array over the integer rates, computed for many atom sets at once; a Lagrangian screen and front
+  pruning skip atom sets and partial codes that cannot give a new point. See :mod:`pareto_free` for
+  the algorithm and its exactness argument.
+* **Float** fallback (no common grid): atom sets are processed level by level in increasing P(T); per T
+  the achievable (R, D) of covering codes (every atom of T used) are the Minkowski sum of per-event
+  staircases, computed by merge-and-prune (:func:`brute_free.covering_front`), with partial sums
+  pruned when their best completion is weakly dominated by a point found at lower-or-equal P. R and D
+  within 1e−12 count as equal.
+
+In both, P values within 1e−12 count as equal (P is irrational). Threshold class: every SAE is
+enumerated (:mod:`brute_threshold`) and the set is filtered with the 1e−12 tolerance.
 
 The set can be very large: for a generic pmf every distinct subset sum of probabilities is a
 different rate (C-T5's staircase alone can have millions of steps), so ``max_points`` bounds it.
@@ -18,7 +26,9 @@ different rate (C-T5's staircase alone can have millions of steps), so ``max_poi
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,29 +40,46 @@ from rdp_exact.sae import CombinatorialSAE
 from rdp_exact.solvers.brute_common import Deadline
 from rdp_exact.solvers.brute_free import FreeTables, covering_front, free_sae, unconstrained_bounds
 from rdp_exact.solvers.brute_threshold import LatentTable, iter_batches, threshold_sae
+from rdp_exact.solvers.pareto_free import free_pareto_units
+from rdp_exact.solvers.pareto_units import Units, detect_units
 
 #: Points whose R, D and P all agree within this are one point.
 MERGE_EPS = 1e-12
 #: Default cap on the number of Pareto points (and partial staircase points).
 DEFAULT_MAX_POINTS = 2_000_000
+#: Largest common denominator Q for which the integer-unit (dense) path is used; its staircases have
+#: k·Q + 1 cells per atom set.
+MAX_UNITS = 20_000
 
 
 @dataclass(frozen=True)
 class ParetoPoint:
-    """One Pareto-minimal (R, D, P) with the recipe for a representative SAE (:attr:`sae`)."""
+    """One Pareto-minimal (R, D, P); :attr:`atoms` and a representative SAE (:attr:`sae`) are found on
+    first access."""
 
     rate: float
     distortion: float
     poly: float
-    atoms: tuple[int, ...]
-    """Free class: the atom set T; threshold class: latent indices into the latent table."""
+    hint: tuple[int, ...] = field(repr=False, compare=False, default=())
+    """Where the representative is searched: free class, an atom set T that holds the used atoms (T or a
+    subset of T with the same P); threshold class, the latent indices into the latent table."""
     _builder: object = field(repr=False, compare=False, default=None)
 
     @cached_property
-    def sae(self) -> CombinatorialSAE:
-        """A width-m SAE whose evaluation is this point (built on first access)."""
+    def _resolved(self) -> tuple[tuple[int, ...], CombinatorialSAE]:
         assert callable(self._builder)
         return self._builder(self)  # type: ignore[no-any-return]
+
+    @property
+    def atoms(self) -> tuple[int, ...]:
+        """Free class: the atom set used by the representative SAE (masks, increasing); threshold class:
+        its latent indices into the latent table."""
+        return self._resolved[0]
+
+    @property
+    def sae(self) -> CombinatorialSAE:
+        """A width-m SAE whose evaluation is this point."""
+        return self._resolved[1]
 
 
 # ---------------------------------------------------------------------------- 2-d staircases
@@ -72,11 +99,16 @@ def stair_filter(R: np.ndarray, D: np.ndarray, eps: float = MERGE_EPS) -> np.nda
     if len(R) == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort((D, R))
-    Ds = D[order]
-    # vectorised running minimum with slack: a point survives if it beats every earlier point by eps
+    Rs, Ds = R[order], D[order]
+    # point j is dominated by an earlier point i (R_i ≤ R_j) with D_i ≤ D_j + eps, or by a later point
+    # within eps in R (rounding of an equal rate) with D_i < D_j − eps; equal points keep the first
     pm = np.minimum.accumulate(Ds)
     excl = np.concatenate([[math.inf], pm[:-1]])
     keep = Ds < excl - eps
+    end = np.searchsorted(Rs, Rs + eps, side="right")
+    for j in np.flatnonzero(keep & (end > np.arange(len(Rs)) + 1)):
+        if (Ds[j + 1 : end[j]] < Ds[j] - eps).any():
+            keep[j] = False
     return order[keep]
 
 
@@ -108,9 +140,49 @@ def pareto3(R: np.ndarray, D: np.ndarray, P: np.ndarray, eps: float = MERGE_EPS)
 
 
 # ---------------------------------------------------------------------------- free class
+#: Two R or D values closer than this identify a staircase point when a representative is traced back.
+TRACE_TOL = 1e-9
+
+
+def _free_builder(tab: FreeTables, width: int) -> Callable[[ParetoPoint], tuple[tuple[int, ...], CombinatorialSAE]]:
+    """Representative of a free-class point: the first U ⊆ hint (largest first) with P(U) = P within
+    1e−12 whose covering staircase holds the point (see :mod:`pareto_free`, step 1), traced back."""
+
+    def build(pt: ParetoPoint) -> tuple[tuple[int, ...], CombinatorialSAE]:
+        T = tuple(sorted(pt.hint))
+        for size in range(len(T), 0, -1):
+            for U in itertools.combinations(T, size):
+                if abs(tab.poly_of(U) - pt.poly) > MERGE_EPS:
+                    continue
+                front = covering_front(tab, U, track=True)
+                hit = np.flatnonzero((np.abs(front.R - pt.rate) <= TRACE_TOL)
+                                     & (np.abs(front.D - pt.distortion) <= TRACE_TOL))
+                if len(hit):
+                    return U, free_sae(tab, U, front.code(int(hit[0]), tab), width)
+        if pt.rate <= TRACE_TOL and abs(pt.distortion - float(tab.probs @ tab.sizes)) <= TRACE_TOL:
+            return (), free_sae(tab, (), {}, width)
+        raise AssertionError(f"Pareto point {pt} has no representative under {T}")  # pragma: no cover
+
+    return build
+
+
+def _free_pareto_dense(
+    pmf: ConceptPMF, width: int, k: int, coefficients: str, units: Units, max_points: int, deadline: Deadline,
+    prune: bool = True,
+) -> list[ParetoPoint]:
+    tab = FreeTables.build(pmf, k, coefficients)  # type: ignore[arg-type]
+    raw = free_pareto_units(tab, units, width, prune=prune, max_points=max_points, deadline=deadline)
+    build = _free_builder(tab, width)
+    Q = units.Q
+    out = [ParetoPoint(p.r / Q, p.d / Q, p.poly, p.atoms, build) for p in raw]
+    out.sort(key=lambda p: (p.rate, p.distortion, p.poly))
+    return out
+
+
 def _free_pareto(
     pmf: ConceptPMF, width: int, k: int, coefficients: str, max_points: int, deadline: Deadline
 ) -> list[ParetoPoint]:
+    """Float fallback (probabilities on no common grid): merge-and-prune per atom set, ties within 1e−12."""
     tab = FreeTables.build(pmf, k, coefficients)  # type: ignore[arg-type]
     universe = np.arange(1, 1 << pmf.n, dtype=np.int64)
     Ts: list[np.ndarray] = []
@@ -127,14 +199,7 @@ def _free_pareto(
     D_all = np.concatenate(Dt)
     P_all = np.concatenate(Pt)
     order = np.lexsort((D_all, P_all))
-
-    def build(pt: ParetoPoint) -> CombinatorialSAE:
-        T = pt.atoms
-        if not T:
-            return free_sae(tab, (), {}, width)
-        front = covering_front(tab, T, track=True)
-        i = int(np.argmin(np.abs(front.R - pt.rate) + np.abs(front.D - pt.distortion)))
-        return free_sae(tab, T, front.code(i, tab), width)
+    build = _free_builder(tab, width)
 
     FR = np.zeros(0)
     FD = np.zeros(0)
@@ -226,8 +291,8 @@ def _threshold_pareto(
     if len(loc) > max_points:
         raise SolverUnavailable(f"Pareto set too large: more than {max_points} points")
 
-    def build(pt: ParetoPoint) -> CombinatorialSAE:
-        return threshold_sae(lt, pt.atoms, width, coefficients)  # type: ignore[arg-type]
+    def build(pt: ParetoPoint) -> tuple[tuple[int, ...], CombinatorialSAE]:
+        return pt.hint, threshold_sae(lt, pt.hint, width, coefficients)  # type: ignore[arg-type]
 
     out = [ParetoPoint(float(R[q]), float(D[q]), float(P[q]), keepI[q], build) for q in loc]
     out.sort(key=lambda p: (p.rate, p.distortion, p.poly))
@@ -245,12 +310,16 @@ def pareto_set(
     encoder_weights: str = "ternary",
     max_points: int = DEFAULT_MAX_POINTS,
     time_limit: float | None = None,
+    method: str = "auto",
 ) -> list[ParetoPoint]:
     """Exact Pareto-minimal (R, D, P) points of the class (DESIGN §1.5), sorted by (R, D, P).
 
     P is P_dec in the free class and, in the threshold class, P_joint (``poly="joint"``) or P_dec.
-    Raises SolverUnavailable when the instance is beyond brute force, the set exceeds ``max_points``
-    or ``time_limit`` (seconds) runs out."""
+    ``method`` (free class): ``"units"`` needs probabilities on a common grid 1/Q (Q ≤ :data:`MAX_UNITS`)
+    and compares R and D exactly in integer units; ``"float"`` merges values within 1e−12; ``"auto"``
+    uses units when the grid exists. Raises SolverUnavailable when the instance is beyond brute force,
+    the set exceeds ``max_points`` or ``time_limit`` (seconds) runs out, InvalidArgument for a bad
+    ``method`` (or ``"units"`` without a grid)."""
     from rdp_exact.problem import Problem
     from rdp_exact.solvers.brute import check_size
 
@@ -258,11 +327,18 @@ def pareto_set(
                       poly=poly, encoder_weights=encoder_weights)  # type: ignore[arg-type]
     if max_points < 1:
         raise InvalidArgument(f"max_points must be positive, got {max_points}")
+    if method not in ("auto", "units", "float"):
+        raise InvalidArgument(f"method must be auto, units or float, got {method!r}")
     check_size(problem)
     deadline = Deadline.start_now(time_limit)
     if encoder == "threshold":
         measure = problem.poly_measure
         return _threshold_pareto(pmf, width, k, coefficients, measure, encoder_weights, max_points, deadline)
+    units = None if method == "float" else detect_units(pmf.probs, MAX_UNITS)
+    if units is not None:
+        return _free_pareto_dense(pmf, width, k, coefficients, units, max_points, deadline)
+    if method == "units":
+        raise InvalidArgument(f"method 'units': the probabilities have no common grid 1/Q with Q <= {MAX_UNITS}")
     return _free_pareto(pmf, width, k, coefficients, max_points, deadline)
 
 
