@@ -1,10 +1,56 @@
-"""Subcommands contributed by `proofs_check` (filled in by its issue)."""
+"""``rdp falsify``: Hypothesis falsification of every claim of DESIGN §2 (see :mod:`proofs_check.runner`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 
+def cmd_falsify(
+    out: Annotated[Path, typer.Option("--out", help="folder for report.md, report.json and counterexamples/")],
+    claims: Annotated[Optional[str], typer.Option("--claims", help="comma-separated claim ids (default: all)")] = None,
+    examples: Annotated[Optional[int], typer.Option("--examples", help="examples per claim (default: by profile)")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same run)")] = 0,
+    profile: Annotated[str, typer.Option("--profile", help="ci (60 examples) | deep (2000 examples)")] = "deep",
+    mutants: Annotated[bool, typer.Option("--mutants", help="also run each claim's false mutant (must be refuted)")] = False,
+    all_classes: Annotated[
+        bool, typer.Option("--all-classes", help="run every claim in every encoder class and coefficient mode")
+    ] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", help="worker processes (default: min(2, CPUs))")] = None,
+) -> None:
+    """Search for counterexamples to the paper's claims; exit 0 when all survive (and mutants are refuted)."""
+    import sys
+
+    from rich.console import Console
+
+    from proofs_check import runner
+    from rdp_exact.errors import InvalidArgument
+    from rdp_exact.io_utils import check_writable_dir
+
+    if profile not in runner.PROFILES:
+        raise InvalidArgument(f"--profile must be one of {', '.join(runner.PROFILES)}, got {profile!r}")
+    config = runner.FalsifyConfig(
+        claims=runner.parse_claims(claims),
+        examples=runner.PROFILES[profile] if examples is None else examples,
+        seed=seed,
+        profile=profile,
+        mutants=mutants,
+        all_classes=all_classes,
+        jobs=runner.default_jobs() if jobs is None else jobs,
+    )
+    check_writable_dir(out)
+    err = Console(stderr=True)
+    report = runner.run(config, out, console=err)
+    for line in runner.summary_lines(report):
+        print(line)
+    print(f"report: {out / 'report.md'} ({'all claims survived' if report.ok else 'NOT OK'})")
+    sys.stdout.flush()
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach this package's subcommands to the `rdp` app."""
-    return None
+    """Attach ``rdp falsify`` to the `rdp` app."""
+    app.command("falsify")(cmd_falsify)

@@ -1,0 +1,437 @@
+"""Run the claims registry outside pytest (``rdp falsify``, DESIGN §2, §8).
+
+For every selected claim the runner searches its strategy for a counterexample with Hypothesis'
+``find`` (``max_examples = N``, no example database, a ``random.Random(seed)`` so a run is
+reproducible), and, with ``mutants=True``, does the same for the claim's deliberately false mutant. A
+claim is *falsified* when a counterexample is found (an unexpected exception counts: it is shrunk and
+reported like a violation); a mutant is *refuted* when one is found. Falsifying examples come back
+SHRUNK; each is written as a pmf file that ``rdp solve`` accepts, beside the full instance and the
+exact ``rdp solve`` commands that replay it.
+
+Claims run in parallel worker processes (``jobs``); progress goes to stderr through :mod:`rich`.
+Outputs (written atomically into ``out`` only when the run completes):
+
+* ``report.json`` — ``{"claims": [{"id", "statement", "examples", "seconds", "verdict",
+  "counterexample", "replay", "mutant", ...}], "settings": {...}, "seconds", "stats"}``;
+* ``report.md`` — the same as a table plus each counterexample;
+* ``counterexamples/<id>.json`` (pmf) and ``counterexamples/<id>.instance.json`` (query, extras,
+  message, replay commands); ``<id>.mutant.json`` / ``.mutant.instance.json`` for refuted mutants.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from random import Random
+from typing import Any
+
+from rdp_exact.errors import InvalidArgument
+
+log = logging.getLogger(__name__)
+
+#: Default examples per claim for each profile (DESIGN §8: ``ci`` for the suite, ``deep`` for falsify).
+PROFILES: dict[str, int] = {"ci": 60, "deep": 2000}
+
+
+@dataclass(frozen=True)
+class FalsifyConfig:
+    """Options of one ``rdp falsify`` run."""
+
+    claims: tuple[str, ...]
+    """Claim ids to run (registry order)."""
+    examples: int
+    """Examples per claim (and per mutant), ≥ 1."""
+    seed: int = 0
+    """Seed of the search; the same seed and examples reproduce a run."""
+    profile: str = "deep"
+    """``ci`` or ``deep``: only sets the default number of examples."""
+    mutants: bool = False
+    """Also run every claim's mutant (it must be refuted)."""
+    all_classes: bool = False
+    """Run every claim in every (encoder, mode) class, not only where it applies (shows the known
+    counterexamples of falsifier.md)."""
+    jobs: int = 1
+    """Worker processes."""
+
+    def __post_init__(self) -> None:
+        from proofs_check.claims import CLAIM_IDS
+
+        if not self.claims:
+            raise InvalidArgument("no claim selected")
+        for c in self.claims:
+            if c not in CLAIM_IDS:
+                raise InvalidArgument(f"unknown claim id {c!r} (known: {', '.join(CLAIM_IDS)})")
+        if isinstance(self.examples, bool) or not isinstance(self.examples, int) or self.examples < 1:
+            raise InvalidArgument(f"--examples must be an integer ≥ 1, got {self.examples!r}")
+        if self.profile not in PROFILES:
+            raise InvalidArgument(f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+        if self.jobs < 1:
+            raise InvalidArgument(f"--jobs must be at least 1, got {self.jobs}")
+
+
+@dataclass
+class SearchOutcome:
+    """Result of one counterexample search."""
+
+    found: bool
+    examples: int
+    """Examples evaluated before the first counterexample (all of them when none was found)."""
+    seconds: float
+    instance: Any = None
+    """The shrunk counterexample (a :class:`~proofs_check.strategies.Instance`)."""
+    message: str | None = None
+    note: str | None = None
+
+
+def search(
+    check: Callable[[Any], None],
+    strategy: Any,
+    *,
+    examples: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+    shrink: bool = True,
+    crash_is_counterexample: bool = True,
+) -> SearchOutcome:
+    """Look for an instance on which ``check`` raises; shrink it (unless ``shrink`` is False).
+
+    ``examples`` counts instances that meet the check's hypothesis (``assume``). An exception other
+    than :class:`ClaimViolation` is a counterexample when ``crash_is_counterexample`` (claims: a crash
+    is a failure), otherwise it is ignored and noted (mutants: a crash does not refute them).
+    Deterministic for a given seed."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import (
+        HypothesisDeprecationWarning,
+        NoSuchExample,
+        Unsatisfiable,
+        UnsatisfiedAssumption,
+    )
+
+    from proofs_check.claims import ClaimViolation
+
+    state: dict[str, Any] = {"n": 0, "found": False, "crash": None}
+
+    def condition(inst: Any) -> bool:
+        try:
+            check(inst)
+        except ClaimViolation:
+            verdict = True
+        except UnsatisfiedAssumption:
+            raise  # outside the claim's hypothesis: not an example
+        except Exception as exc:  # a crash: a counterexample for a claim (shrunk the same way)
+            if not crash_is_counterexample:
+                state["crash"] = f"{type(exc).__name__}: {exc}"
+                verdict = False
+            else:
+                verdict = True
+        else:
+            verdict = False
+        if not state["found"]:
+            state["n"] += 1
+            if progress is not None:
+                progress(state["n"])
+        state["found"] = state["found"] or verdict
+        return verdict
+
+    s = settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.shrink) if shrink else (Phase.generate,),
+    )
+    t0 = time.perf_counter()
+    try:
+        inst = find(strategy, condition, settings=s, random=Random(seed))
+    except NoSuchExample:
+        note = None if state["crash"] is None else f"crashed (ignored) on some instance: {state['crash']}"
+        return SearchOutcome(False, state["n"], time.perf_counter() - t0, note=note)
+    except Unsatisfiable:
+        return SearchOutcome(False, state["n"], time.perf_counter() - t0, note="too few instances met the claim's hypothesis")
+    seconds = time.perf_counter() - t0
+    try:
+        with warnings.catch_warnings():  # checks may call assume(), which warns outside a test
+            warnings.simplefilter("ignore", HypothesisDeprecationWarning)
+            check(inst)
+        message = "the shrunk instance no longer fails (flaky check)"
+    except ClaimViolation as exc:
+        message = str(exc)
+    except Exception as exc:
+        message = f"crash: {type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc)[-4:])
+    return SearchOutcome(True, state["n"], seconds, instance=inst, message=message)
+
+
+# ---------------------------------------------------------------------- one claim (runs in a worker)
+@dataclass
+class ClaimResult:
+    """One row of the report."""
+
+    id: str
+    title: str
+    statement: str
+    applies_to: list[list[str]]
+    examples: int
+    seconds: float
+    verdict: str
+    """``survived`` | ``falsified``."""
+    counterexample: str | None = None
+    replay: str | None = None
+    message: str | None = None
+    note: str | None = None
+    instance: dict[str, Any] | None = None
+    replay_commands: list[str] = field(default_factory=list)
+    mutant: str | None = None
+    """``refuted`` | ``survived`` | None (mutants not run)."""
+    mutant_statement: str | None = None
+    mutant_examples: int | None = None
+    mutant_seconds: float | None = None
+    mutant_message: str | None = None
+    mutant_instance: dict[str, Any] | None = None
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+_QUEUE: Any = None
+
+
+def _init_worker(q: Any) -> None:
+    global _QUEUE
+    _QUEUE = q
+    logging.getLogger("hypothesis").setLevel(logging.ERROR)
+
+
+def _report(kind: str, claim_id: str, n: int) -> None:
+    if _QUEUE is not None:
+        _QUEUE.put((kind, claim_id, n))
+
+
+def run_claim(claim_id: str, examples: int, seed: int, mutants: bool, all_classes: bool, out: str) -> ClaimResult:
+    """Search one claim (and its mutant); counterexample paths are relative to ``out``."""
+    from proofs_check import claims as registry
+    from proofs_check import reference
+    from proofs_check.strategies import ALL_CLASSES
+
+    claim = registry.get(claim_id)
+    registry.STATS.pop(claim_id, None)
+    classes = ALL_CLASSES if all_classes else claim.applies_to
+    res = search(claim.check, claim.draws(classes), examples=examples, seed=seed,
+                 progress=lambda n: _report("claim", claim_id, n))
+    result = ClaimResult(
+        id=claim.id, title=claim.title, statement=claim.statement, applies_to=[list(c) for c in classes],
+        examples=res.examples, seconds=round(res.seconds, 3), verdict="falsified" if res.found else "survived",
+        note=res.note,
+    )
+    if res.found:
+        pmf_rel = f"counterexamples/{claim.id}.json"
+        cmds = claim.replay(res.instance, str(Path(out) / pmf_rel))
+        result.counterexample = pmf_rel
+        result.replay = " ; ".join(c for c in cmds if not c.startswith("#")) or None
+        result.replay_commands = cmds
+        result.message = res.message
+        result.instance = res.instance.to_json_dict()
+    result.stats = dict(registry.STATS.get(claim_id, {}))
+    reference.clear_cache()
+    if mutants:
+        mres = search(claim.mutant.check, claim.mutant.strategy(), examples=examples, seed=seed,
+                      progress=lambda n: _report("mutant", claim_id, n), crash_is_counterexample=False)
+        result.mutant = "refuted" if mres.found else "survived"
+        result.mutant_statement = claim.mutant.statement
+        result.mutant_examples = mres.examples
+        result.mutant_seconds = round(mres.seconds, 3)
+        if mres.note:
+            result.note = ((result.note + "; ") if result.note else "") + "mutant search " + mres.note
+        if mres.found:
+            result.mutant_message = mres.message
+            result.mutant_instance = mres.instance.to_json_dict()
+        reference.clear_cache()
+    _report("done", claim_id, 0)
+    return result
+
+
+# ---------------------------------------------------------------------- the whole run
+@dataclass
+class FalsifyReport:
+    """What ``rdp falsify`` writes (report.json)."""
+
+    claims: list[ClaimResult]
+    settings: dict[str, Any]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """Every claim survived and, when mutants ran, every mutant was refuted."""
+        return all(c.verdict == "survived" and c.mutant in (None, "refuted") for c in self.claims)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"claims": [asdict(c) for c in self.claims], "settings": self.settings, "seconds": round(self.seconds, 3),
+                "ok": self.ok}
+
+
+def run(config: FalsifyConfig, out: str | os.PathLike[str], *, console: Any = None) -> FalsifyReport:
+    """Run the selected claims and write the report into ``out`` (checked first, written atomically)."""
+    from rdp_exact.io_utils import check_writable_dir
+
+    out_path = check_writable_dir(out)
+    t0 = time.perf_counter()
+    results = _run_all(config, str(out_path), console)
+    report = FalsifyReport(
+        claims=results,
+        settings={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
+        seconds=time.perf_counter() - t0,
+    )
+    write_report(report, out_path)
+    return report
+
+
+def _run_all(config: FalsifyConfig, out: str, console: Any) -> list[ClaimResult]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    q = ctx.Queue()
+    per = config.examples
+    with Progress(
+        TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as progress:
+        tasks = {}
+        for cid in config.claims:
+            tasks[("claim", cid)] = progress.add_task(cid, total=per, status="", start=False)
+            if config.mutants:
+                tasks[("mutant", cid)] = progress.add_task(f"{cid} mutant", total=per, status="", start=False)
+        results: dict[str, ClaimResult] = {}
+        futures: dict[Future[ClaimResult], str] = {}
+
+        def drain() -> None:
+            while True:
+                try:
+                    kind, cid, n = q.get_nowait()
+                except queue_mod.Empty:
+                    return
+                if kind == "done":
+                    continue
+                tid = tasks[(kind, cid)]
+                progress.start_task(tid)
+                progress.update(tid, completed=min(n, per))
+
+        def finish(cid: str, r: ClaimResult) -> None:
+            results[cid] = r
+            t = tasks[("claim", cid)]
+            progress.update(t, completed=per, status="[red]FALSIFIED" if r.verdict == "falsified" else "[green]survived")
+            if config.mutants:
+                mt = tasks[("mutant", cid)]
+                progress.update(mt, completed=per, status="[green]refuted" if r.mutant == "refuted" else "[red]SURVIVED")
+
+        if config.jobs == 1:
+            _init_worker(q)
+            for cid in config.claims:
+                r = run_claim(cid, per, config.seed, config.mutants, config.all_classes, out)
+                drain()
+                finish(cid, r)
+            _init_worker(None)
+        else:
+            with ProcessPoolExecutor(max_workers=config.jobs, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as ex:
+                for cid in config.claims:
+                    futures[ex.submit(run_claim, cid, per, config.seed, config.mutants, config.all_classes, out)] = cid
+                pending = set(futures)
+                while pending:
+                    drain()
+                    done = {f for f in pending if f.done()}
+                    for f in done:
+                        finish(futures[f], f.result())
+                    pending -= done
+                    time.sleep(0.1)
+                drain()
+    return [results[c] for c in config.claims]
+
+
+# ---------------------------------------------------------------------- writing
+def write_report(report: FalsifyReport, out: Path) -> None:
+    """report.json, report.md and the counterexample files, moved into ``out`` in one step."""
+    from rdp_exact.io_utils import atomic_write_json, atomic_write_text, staged_dir
+
+    with staged_dir(out) as tmp:
+        cdir = tmp / "counterexamples"
+        for c in report.claims:
+            for suffix, inst, msg, cmds in (
+                ("", c.instance, c.message, c.replay_commands),
+                (".mutant", c.mutant_instance, c.mutant_message, []),
+            ):
+                if inst is None:
+                    continue
+                cdir.mkdir(exist_ok=True)
+                atomic_write_json(cdir / f"{c.id}{suffix}.json", inst["pmf"])
+                atomic_write_json(cdir / f"{c.id}{suffix}.instance.json",
+                                  {"claim": c.id, "mutant": bool(suffix), "message": msg, "replay": cmds, "instance": inst})
+        atomic_write_json(tmp / "report.json", report.to_json_dict())
+        atomic_write_text(tmp / "report.md", render_markdown(report))
+
+
+def _cell(v: Any) -> str:
+    return "—" if v is None else str(v)
+
+
+def render_markdown(report: FalsifyReport) -> str:
+    """The Markdown report: settings, one table row per claim, then each counterexample."""
+    s = report.settings
+    lines = [
+        "# rdp falsify report",
+        "",
+        f"Examples per claim: {s['examples']}, seed {s['seed']}, profile {s['profile']}, mutants "
+        f"{'on' if s['mutants'] else 'off'}, classes {'all' if s['all_classes'] else 'where each claim applies'}, "
+        f"{s['jobs']} job(s); total {report.seconds:.1f} s. Overall: **{'OK' if report.ok else 'NOT OK'}**.",
+        "",
+        "| claim | title | examples | seconds | verdict | mutant |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    for c in report.claims:
+        lines.append(f"| {c.id} | {c.title} | {c.examples} | {c.seconds:.1f} | {c.verdict} | {_cell(c.mutant)} |")
+    for c in report.claims:
+        if c.verdict == "falsified":
+            lines += ["", f"## {c.id} falsified", "", f"Statement: {c.statement}", "", "```", c.message or "", "```", "",
+                      f"Counterexample pmf: `{c.counterexample}` (full instance: `counterexamples/{c.id}.instance.json`).", ""]
+            lines += ["Replay:", "", "```", *c.replay_commands, "```"]
+        if c.mutant == "survived":
+            lines += ["", f"## {c.id}: mutant survived", "", f"Mutant: {c.mutant_statement}. The check could not refute it "
+                      f"in {c.mutant_examples} examples: the check may be toothless."]
+        if c.stats:
+            lines += ["", f"## {c.id} statistics", ""] + [f"- {k}: {v}" for k, v in sorted(c.stats.items())]
+        if c.note:
+            lines += ["", f"Note on {c.id}: {c.note}"]
+    return "\n".join(lines) + "\n"
+
+
+def parse_claims(spec: str | None) -> tuple[str, ...]:
+    """``"C-T3,C-P2"`` → ids (registry order kept for None)."""
+    from proofs_check.claims import CLAIM_IDS
+
+    if spec is None or spec.strip() == "":
+        return CLAIM_IDS
+    ids = tuple(x.strip().upper() for x in spec.split(",") if x.strip())
+    for c in ids:
+        if c not in CLAIM_IDS:
+            raise InvalidArgument(f"unknown claim id {c!r} (known: {', '.join(CLAIM_IDS)})")
+    return ids
+
+
+def default_jobs() -> int:
+    """min(2, CPUs)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def summary_lines(report: FalsifyReport) -> Sequence[str]:
+    """One line per claim for the terminal."""
+    out = []
+    for c in report.claims:
+        m = "" if c.mutant is None else f", mutant {c.mutant}"
+        out.append(f"{c.id:<5} {c.verdict:<9} {c.examples:>5} ex {c.seconds:7.1f} s{m}")
+    return out
