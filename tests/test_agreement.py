@@ -253,3 +253,18 @@ def test_oracle_knows_monosemantic_floor() -> None:
     truth = enumerate_optimum(Problem(pmf, 2, 2, max_poly=0.0))
     assert truth is not None
     assert truth["distortion"] == pytest.approx(marg[0], abs=1e-12)
+
+
+@pytest.mark.parametrize("solver_key", sorted(SOLVERS))
+@pytest.mark.parametrize("encoder", ["free", "threshold"])
+def test_support_of_only_the_empty_event(solver_key: str, encoder: str) -> None:
+    """No candidate atom at all (the model has no columns): every backend proves R = D = P = 0."""
+    name, options = SOLVERS[solver_key]
+    if encoder == "threshold":
+        options = {key: v for key, v in options.items() if key != "formulation"}  # free-class formulations
+    pmf = ConceptPMF.from_events(2, [([], 1.0)])
+    for minimize in ("distortion", "rate", "poly"):
+        sol = solve(Problem(pmf=pmf, width=2, k=1, encoder=encoder, minimize=minimize),  # type: ignore[arg-type]
+                    name, options=dict(options), threads=1)
+        assert sol.status is Status.OPTIMAL and sol.is_exact
+        assert (sol.rate, sol.distortion, sol.poly) == (0.0, 0.0, 0.0)

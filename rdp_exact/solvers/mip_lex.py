@@ -160,8 +160,8 @@ def solve_lex(
         if qty in ("distortion", "rate"):
             expr = form.D if qty == "distortion" else form.R
             eps = eps_D if qty == "distortion" else eps_R
-            res = backend.solve(
-                model, expr, time_limit=rem, threads=threads, options=opts, hint=incumbent if incumbent is not None else hint
+            res = _solve(
+                backend, model, expr, time_limit=rem, threads=threads, options=opts, hint=incumbent if incumbent is not None else hint
             )
             if res.status == "infeasible":
                 _check_infeasible(model, incumbent if incumbent is not None else hint, res)
@@ -210,6 +210,19 @@ def solve_lex(
     return _finish(problem, backend, t0, info, stages, sae, primary_bound, status)
 
 
+def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> RawResult:
+    """``backend.solve``, except that a model without columns (e.g. a support of only the empty event:
+    no candidate atom) is decided here: its rows are constants, so it is feasible iff the empty point
+    satisfies them, and the objective is its constant (backends report such models as unknown)."""
+    if model.num_cols == 0:
+        x = np.zeros(0)
+        if not model.satisfies(x):
+            return RawResult("infeasible", None, None, None, 0.0, {"trivial": True})
+        val = float(objective.const)
+        return RawResult("optimal", x, val, val, 0.0, {"trivial": True})
+    return backend.solve(model, objective, **kw)
+
+
 def _check_infeasible(model: LinModel, point: np.ndarray | None, res: RawResult) -> None:
     """A backend said INFEASIBLE: if a known point satisfies the model exactly, the answer is wrong."""
     if point is not None and model.satisfies(point):
@@ -234,7 +247,7 @@ def _poly_stage(
     iters = 0
     info: dict[str, Any] = {}
     if incumbent is None:
-        res = backend.solve(model, _poly_expr(form, 0.0), time_limit=remaining(), threads=threads, options=opts, hint=None)
+        res = _solve(backend, model, _poly_expr(form, 0.0), time_limit=remaining(), threads=threads, options=opts, hint=None)
         iters += 1
         if res.x is None:
             return {"status": res.status, "x": None, "value": None, "info": res.info}
@@ -250,7 +263,7 @@ def _poly_stage(
         rem = remaining()
         if rem is not None and rem <= 0:
             return {"status": "feasible", "x": x, "value": lam, "bound": None, "info": {"dinkelbach_iterations": iters}}
-        res = backend.solve(model, _poly_expr(form, lam), time_limit=rem, threads=threads, options=opts, hint=x)
+        res = _solve(backend, model, _poly_expr(form, lam), time_limit=rem, threads=threads, options=opts, hint=x)
         iters += 1
         if res.status == "infeasible":
             _check_infeasible(model, x, res)

@@ -448,7 +448,7 @@ def build_threshold(problem: Problem) -> Formulation:
     scale = scale_probabilities(pmf.probs, spread + k)
     q = scale.q
     ind = pmf.indicator
-    fire = np.array([[(f.events >> s) & 1 for s in range(N)] for f in pats], dtype=bool)  # [F, N]
+    fire = np.array([[(f.events >> s) & 1 for s in range(N)] for f in pats], dtype=bool).reshape(len(pats), N)  # [F, N]
     lm = LinModel()
     ub = min(k, m)
     cnt = lm.add_cols(M * F, 0, ub, True)  # index a*F + f
