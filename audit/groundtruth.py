@@ -506,8 +506,7 @@ def groundtruth_markdown(result: GroundTruthResult) -> str:
 
 def write_groundtruth(result: GroundTruthResult, folder: str | Path) -> list[Path]:
     """Write groundtruth.csv, groundtruth_points.csv and groundtruth.md into ``folder``."""
-    from audit.optimum import csv_text
-    from rdp_exact.io_utils import atomic_write_text
+    from rdp_exact.io_utils import atomic_write_text, csv_text
 
     folder = Path(folder)
     return [

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,32 +440,6 @@ def audit_optimum(
 
 
 # ------------------------------------------------------------------------------------------ output
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return ""
-        return repr(f) if math.isfinite(f) else ("inf" if f > 0 else "-inf")
-    return str(v)
-
-
-def csv_text(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    """CSV text with our cell conventions (empty = missing, ``inf``, ``true``/``false``)."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
-
-
 def optimum_key(o: OptimumRef) -> str:
     """Short label of a (π, m, k) group, e.g. ``400acc486f84_m2_k1``."""
     return f"{o.pmf.sha256()[:12]}_m{o.width}_k{o.k}"
@@ -491,7 +465,7 @@ def write_optimum_audit(audit: OptimumAudit, folder: str | Path) -> list[Path]:
     caller stages it). Returns the files written."""
     from audit.optimum_plots import plot_atoms, plot_rd
     from audit.optimum_report import report_markdown
-    from rdp_exact.io_utils import atomic_write_json, atomic_write_text
+    from rdp_exact.io_utils import atomic_write_json, atomic_write_text, csv_text
 
     folder = Path(folder)
     written = [

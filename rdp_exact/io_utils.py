@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +102,35 @@ def staged_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
                 os.replace(src, dst)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell in the project's conventions: empty for None or NaN, ``true``/``false`` for booleans,
+    ``inf``/``-inf`` for infinities, ``repr`` for other floats (round-trips exactly), ``str`` otherwise."""
+    import math
+
+    import numpy as np
+
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isnan(f):
+            return ""
+        return repr(f) if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+    return str(value)
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text with a header line and one line per row (missing keys are empty cells)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
+    return buf.getvalue()

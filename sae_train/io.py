@@ -20,11 +20,9 @@ appears whole or not at all (:func:`rdp_exact.io_utils.staged_dir`).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from rdp_exact.io_utils import (
     atomic_write_json,
     atomic_write_text,
     check_writable_dir,
+    csv_text,
     staged_dir,
 )
 from sae_train.data import DGP
@@ -63,25 +62,6 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 def sae_dir_name(i: int) -> str:
     """``sae_000``, ``sae_001``, …"""
     return f"sae_{i:03d}"
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def _csv_text(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------- one SAE
@@ -241,8 +221,8 @@ def save_run(out: str | os.PathLike[str], dgp: DGP, result: Any, *, store: bool 
                 "metrics": {key: _json_float(v) for key, v in met.to_dict().items()},
             }
             save_sae(tmp / row["sae_dir"], result.model.state_for_sae(b), saelens_cfg(result.model, spec.k, cfg.dtype, rdp))
-        atomic_write_text(tmp / RUNS_FILE, _csv_text(RUNS_COLUMNS, rows))
-        atomic_write_text(tmp / HISTORY_FILE, _csv_text(HISTORY_COLUMNS, list(result.history)))
+        atomic_write_text(tmp / RUNS_FILE, csv_text(RUNS_COLUMNS, rows))
+        atomic_write_text(tmp / HISTORY_FILE, csv_text(HISTORY_COLUMNS, list(result.history)))
         if store:
             _store_rows(tmp, dgp, result, rows)
     return out

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdp_exact.errors import InvalidArgument
+from rdp_exact.io_utils import csv_text  # noqa: F401  (re-exported for the targets)
 
 
 def check_int(name: str, v: Any, lo: int, hi: int | None = None) -> None:
@@ -29,31 +28,6 @@ def check_float(name: str, v: Any, lo: float, hi: float | None = None, *, open_l
         left = "(" if open_lo else "["
         bound = f"{left}{lo}, {hi}]" if hi is not None else ("> " if open_lo else "≥ ") + f"{lo}"
         raise InvalidArgument(f"{name} must be a finite number in {bound}, got {v!r}")
-
-
-def cell(v: Any) -> str:
-    """CSV cell: empty for None/NaN, ``inf`` for infinity, repr for floats, true/false for booleans."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    return str(v)
-
-
-def csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """A CSV with a header and one line per row (missing keys are empty cells)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([cell(r.get(c)) for c in columns])
-    return buf.getvalue()
 
 
 def fmt(v: float | None, digits: int = 4) -> str:
