@@ -3,7 +3,9 @@
 * brute force where its own cost model says enumeration is cheap (``brute.affordable``);
 * otherwise HiGHS: on the free class with P only as a tie-break it gets the pattern formulation with a
   local-search warm start, which proved the benchmark instances fastest; CP-SAT with few workers was slower
-  on every instance we measured, so ``auto`` never picks it.
+  on every instance we measured, so ``auto`` never picks it. The HiGHS backend itself hands the free-class
+  min-D query without budgets (integer coefficients, 5 ≤ n ≤ 10) to the exact branch-and-bound of
+  :mod:`rdp_exact.solvers.bnb_free` (``formulation="auto"``; see ``bnb_free.preferred``).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@ as a Pyomo model and solved by HiGHS through Pyomo's ``appsi_highs`` interface (
 
 ``options={"interface": "highspy"}`` passes the same model to highspy directly (no Pyomo; faster to build
 on large models); tests check both give the same optimum. Other option keys: ``formulation`` (``auto``,
-``pattern``, ``usage``, ``usage-full``), ``heuristic`` (warm start, default on); every remaining key is a
-HiGHS option passed through unchanged.
+``pattern``, ``usage``, ``usage-full``, ``bnb``; ``auto`` hands the free-class min-D query without budgets
+to the exact branch-and-bound of :mod:`rdp_exact.solvers.bnb_free` when
+:func:`~rdp_exact.solvers.bnb_free.preferred` says so, and ``bnb`` forces it), ``heuristic`` (warm start,
+default on); every remaining key is a HiGHS option passed through unchanged.
 
 Exactness: ``mip_rel_gap = 0`` and ``mip_abs_gap = 0``. HiGHS then prunes a node when its bound is within
 ``mip_feasibility_tolerance`` (default 1e-6) of the incumbent; the objective is multiplied by
@@ -267,6 +269,12 @@ class PyomoBackend(_HighsBase):
         )
 
 
+def _bnb_preferred(problem: Problem) -> bool:
+    from rdp_exact.solvers import bnb_free
+
+    return bnb_free.preferred(problem)
+
+
 def solve(
     problem: Problem,
     *,
@@ -278,6 +286,11 @@ def solve(
     from rdp_exact.errors import InvalidArgument
 
     opts = dict(options or {})
+    formulation = str(opts.get("formulation", "auto"))
+    if formulation == "bnb" or (formulation == "auto" and _bnb_preferred(problem)):
+        from rdp_exact.solvers import bnb_free
+
+        return bnb_free.solve(problem, time_limit=time_limit, threads=threads, options=opts)
     interface = opts.pop("interface", "pyomo")
     if interface == "pyomo":
         backend: PyomoBackend | HighspyBackend = PyomoBackend()
