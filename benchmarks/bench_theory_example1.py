@@ -4,7 +4,7 @@ or none of the three, and do the closed forms predict it?
 ``python -m benchmarks.bench_theory_example1 [--quick] [--samples N] [--seed S]`` solves random pmfs
 exactly with brute force for k = 1 and k = 2, in two regimes: Dirichlet(1) weights on all 8 events
 ("full support") and the same with each event dropped with probability 0.4 ("sparse support"). Writes
-``bench-results/theory_example1.json`` and ``.md``.
+``bench-results/bench_theory_example1.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     res = run(20 if args.quick else args.samples, args.seed)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "theory_example1.json").write_text(json.dumps(res, indent=2) + "\n")
-    (RESULTS / "theory_example1.md").write_text(markdown(res))
+    (RESULTS / "bench_theory_example1.json").write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / "bench_theory_example1.md").write_text(markdown(res))
     print(markdown(res))
     return 0
 

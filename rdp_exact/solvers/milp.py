@@ -17,6 +17,8 @@ integers times a power of two (``Solution.info["prob_scale"]``), exact in floati
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from typing import Any
 
@@ -34,11 +36,26 @@ OBJ_MULT = 1e4
 EXACT_OPTIONS: dict[str, Any] = {"mip_rel_gap": 0.0, "mip_abs_gap": 0.0}
 
 
+def _quiet_highs() -> Any:
+    """A ``highspy.Highs`` object without the licence banner its constructor prints on stdout."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _version() -> str:
     try:
-        import highspy
-
-        h = highspy.Highs()
+        h = _quiet_highs()
         return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     except Exception:  # pragma: no cover - highspy missing
         return "unknown"
@@ -104,8 +121,7 @@ class HighspyBackend(_HighsBase):
         import highspy
 
         t0 = time.perf_counter()
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _quiet_highs()
         opts = self._options(time_limit, threads, options)
         for key, v in opts.items():
             if key == "threads":
