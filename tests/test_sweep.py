@@ -152,8 +152,11 @@ def _rows(out: Path) -> list[tuple[str, str]]:
         return []
 
 
-def _check_artefacts(out: Path, store: ResultsStore) -> None:
-    """Every done row's folder is complete; every visible job folder belongs to a done row."""
+def _check_artefacts(out: Path, store: ResultsStore, *, orphans_allowed: int = 0) -> None:
+    """Every done row's folder is complete, and every visible job folder is complete and belongs to a done
+    row — except, right after a kill, at most ``orphans_allowed`` complete folders whose job was killed
+    between its folder's rename and its row's insert (the row is what marks a job done; resume redoes it
+    and replaces the folder)."""
     done = [r for r in store.iter_rows() if r.status == "done"]
     jobs_dir = out / "jobs"
     for r in done:
@@ -164,7 +167,7 @@ def _check_artefacts(out: Path, store: ResultsStore) -> None:
     visible = {p.name for p in jobs_dir.iterdir() if not p.name.startswith(".")} if jobs_dir.exists() else set()
     for name in visible:
         assert (jobs_dir / name / "job.json").is_file()  # nothing half-written under a final name
-    assert visible <= {r.job for r in done}
+    assert len(visible - {r.job for r in done}) <= orphans_allowed
 
 
 SMALL = """
@@ -281,7 +284,7 @@ def test_sigkill_then_resume_completes_every_row_once(tmp_path: Path, capsys: py
     before = _rows(out)
     assert 2 <= len(before) < total and {s for _, s in before} == {"done"}
     store = ResultsStore(out, create=False)
-    _check_artefacts(out, store)
+    _check_artefacts(out, store, orphans_allowed=1)  # the single writer commits one job at a time
     finished_before = {r.key: r.finished for r in store.iter_rows()}
 
     rc = main(["sweep", str(cfg), "--out", str(out), "--resume", "--workers", "2", "--no-progress"])
