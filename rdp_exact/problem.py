@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from rdp_exact.errors import InvalidArgument
@@ -26,7 +26,7 @@ Objective = Literal["distortion", "rate", "poly"]
 TOL = 1e-9
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Termination status of a solve."""
 
     OPTIMAL = "optimal"

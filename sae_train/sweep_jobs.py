@@ -28,7 +28,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -470,7 +470,7 @@ class JobOutcome:
 
 def utc_now() -> str:
     """ISO-8601 UTC timestamp."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _collect(folder: Path) -> dict[str, bytes]:
