@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from audit.optimum import (
+    AUDIT_COLUMNS,
+    AUDIT_CSV,
+    FIGURES_DIR,
+    LATENT_COLUMNS,
+    LATENTS_CSV,
+    OPTIMA_JSON,
+    REPORT_MD,
+    OptimumAudit,
+    OptimumAuditConfig,
+    OptimumRef,
+    ProgressFn,
+    audit_optimum,
+)
 from rdp_exact.pmf import format_event
 
 
@@ -31,8 +46,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 def report_markdown(audit: Any, figures: Mapping[str, Sequence[str]] | None = None) -> str:
     """The Markdown report of an :class:`audit.optimum.OptimumAudit`."""
-    from audit.optimum import optimum_key
-
     figures = figures or {}
     cfg = audit.config
     L: list[str] = [
@@ -144,3 +157,70 @@ _HOW_TO_READ = """## How to read this report
 
 
 __all__ = ["report_markdown"]
+
+
+# ------------------------------------------------------------------------------------------ output
+def optimum_key(o: OptimumRef) -> str:
+    """Short label of a (π, m, k) group, e.g. ``400acc486f84_m2_k1``."""
+    return f"{o.pmf.sha256()[:12]}_m{o.width}_k{o.k}"
+
+
+def _optimum_json(o: OptimumRef) -> dict[str, Any]:
+    d = o.solution.to_json_dict()
+    d.pop("code", None)
+    return {
+        "key": optimum_key(o), "pmf_sha256": o.pmf.sha256(), "width": o.width, "k": o.k,
+        "d_star_k": o.d_star_k, "rate_opt": o.rate_opt, "poly_opt": o.poly_opt, "status": o.status,
+        "exact": o.exact, "atoms": d.get("atoms"), "d_min": o.d_min, "d_min_source": o.d_min_source,
+        "rate_tax": None if o.tax is None else o.tax.to_dict(),
+        "staircase": None if o.staircase is None else o.staircase.to_list(),
+        "rd_points": [{"max_rate": r, "rate": s.rate, "distortion": s.distortion, "poly": s.poly,
+                       "status": s.status.value} for r, s in o.rd_points],
+        "solution": d,
+    }
+
+
+def write_optimum_audit(audit: OptimumAudit, folder: str | Path) -> list[Path]:
+    """Write audit.csv, latents.csv, optima.json, report.md and figures/ into ``folder`` (existing; the
+    caller stages it). Returns the files written."""
+    from audit.optimum_plots import plot_atoms, plot_rd
+    from rdp_exact.io_utils import atomic_write_json, atomic_write_text, csv_text
+
+    folder = Path(folder)
+    written = [
+        atomic_write_text(folder / AUDIT_CSV, csv_text(AUDIT_COLUMNS, audit.rows())),
+        atomic_write_text(folder / LATENTS_CSV,
+                          csv_text(LATENT_COLUMNS, [r for s in audit.saes for r in s.latent_rows()])),
+        atomic_write_json(folder / OPTIMA_JSON, [_optimum_json(o) for o in audit.optima]),
+    ]
+    figs: dict[str, list[str]] = {}
+    if audit.config.figures:
+        fdir = folder / FIGURES_DIR
+        fdir.mkdir(parents=True, exist_ok=True)
+        for o in audit.optima:
+            members = [s for s in audit.saes if s.optimum is o]
+            p = plot_rd(o, members, fdir / f"rd_{optimum_key(o)}.png")
+            written.append(p)
+            figs.setdefault("rd", []).append(p.relative_to(folder).as_posix())
+        adir = fdir / "atoms"
+        for s in audit.saes[: audit.config.max_atom_figures]:
+            if s.snapped is None:
+                continue
+            adir.mkdir(parents=True, exist_ok=True)
+            p = plot_atoms(s, adir / (s.sae_dir.replace("/", "__") + ".png"), audit.config.cos_threshold)
+            written.append(p)
+            figs.setdefault("atoms", []).append(p.relative_to(folder).as_posix())
+    written.append(atomic_write_text(folder / REPORT_MD, report_markdown(audit, figs)))
+    return written
+
+
+def run_optimum_audit(runs_dir: str | Path, out: str | Path, config: OptimumAuditConfig | None = None,
+                      progress: ProgressFn | None = None) -> OptimumAudit:
+    """Check ``out`` first, audit, then write everything through a staging folder (all or nothing)."""
+    from rdp_exact.io_utils import check_writable_dir, staged_dir
+
+    check_writable_dir(out)
+    audit = audit_optimum(runs_dir, config, progress)
+    with staged_dir(out) as tmp:
+        write_optimum_audit(audit, tmp)
+    return audit

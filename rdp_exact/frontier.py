@@ -28,14 +28,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from rdp_exact import theory
 from rdp_exact.errors import InvalidArgument, SolverUnavailable
-from rdp_exact.io_utils import atomic_write_json, atomic_write_text, staged_dir
 from rdp_exact.pmf import ConceptPMF
 from rdp_exact.problem import Objective, Problem, Solution, Status
 from rdp_exact.sae import CoefficientMode, EncoderClass, PolyMeasure
@@ -340,10 +338,8 @@ class _Runner:
 
 
 def _pareto(config: FrontierConfig) -> tuple[tuple[tuple[float, float, float], ...] | None, str | None]:
-    try:
-        from rdp_exact.solvers import pareto as pareto_mod
-    except ImportError:  # pragma: no cover - the module ships with the solvers
-        return None, "Pareto set unavailable: rdp_exact.solvers.pareto is missing"
+    from rdp_exact.solvers import pareto as pareto_mod
+
     try:
         pts = pareto_mod.pareto_set(
             config.pmf, config.width, config.k, encoder=config.encoder, coefficients=config.coefficients,
@@ -430,18 +426,3 @@ def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None)
     )
 
 
-FRONTIER_FILES = ("frontier.csv", "frontier.json", "rd_staircases.png", "poly_floor_vs_k.png", "dstar_vs_k.png")
-
-
-def write_frontier(result: FrontierResult, out_dir: str | Path) -> Path:
-    """Write ``frontier.csv``, ``frontier.json`` and the three figures into ``out_dir`` (all or nothing)."""
-    from rdp_exact import frontier_plots
-
-    out = Path(out_dir)
-    with staged_dir(out) as tmp:
-        atomic_write_text(tmp / "frontier.csv", result.to_csv())
-        atomic_write_json(tmp / "frontier.json", result.to_json_dict())
-        frontier_plots.plot_rd_staircases(result, tmp / "rd_staircases.png")
-        frontier_plots.plot_poly_floor_vs_k(result, tmp / "poly_floor_vs_k.png")
-        frontier_plots.plot_dstar_vs_k(result, tmp / "dstar_vs_k.png")
-    return out

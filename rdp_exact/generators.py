@@ -18,12 +18,14 @@ Specs are ``kind:args`` strings accepted wherever a pmf path is:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from rdp_exact.errors import PMFError
-from rdp_exact.pmf import ConceptPMF
+from rdp_exact.pmf import ConceptPMF, read_pmf
 
 SPEC_KINDS = ("example1", "independent", "random", "pairs")
 
@@ -214,3 +216,14 @@ __all__ = [
     "pairs_pmf",
     "random_pmf",
 ]
+
+
+def load_pmf(path_or_spec: str | os.PathLike[str], *, normalize: bool = False) -> ConceptPMF:
+    """Load a pmf from a file path, a generator spec (``kind:args``) or a built-in name."""
+    s = str(path_or_spec)
+    if not Path(s).exists():
+        if s in BUILTINS:
+            return builtin(s)
+        if ":" in s and s.split(":", 1)[0] in SPEC_KINDS:
+            return from_spec(s, normalize=normalize)
+    return read_pmf(s, normalize=normalize)

@@ -380,14 +380,3 @@ def read_pmf(path: str | os.PathLike[str], *, normalize: bool = False) -> Concep
     return pmf_from_json_text(text, normalize=normalize, source=str(p))
 
 
-def load_pmf(path_or_spec: str | os.PathLike[str], *, normalize: bool = False) -> ConceptPMF:
-    """Load a pmf from a file path, a generator spec (``kind:args``) or a built-in name."""
-    from rdp_exact import generators
-
-    s = str(path_or_spec)
-    if not Path(s).exists():
-        if s in generators.BUILTINS:
-            return generators.builtin(s)
-        if ":" in s and s.split(":", 1)[0] in generators.SPEC_KINDS:
-            return generators.from_spec(s, normalize=normalize)
-    return read_pmf(s, normalize=normalize)

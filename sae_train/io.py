@@ -187,12 +187,11 @@ def check_run_dir(out: str | os.PathLike[str]) -> Path:
     return p
 
 
-def save_run(out: str | os.PathLike[str], dgp: DGP, result: Any, *, store: bool = True) -> Path:
+def save_run(out: str | os.PathLike[str], dgp: DGP, result: Any) -> Path:
     """Write a whole run (module docstring) through a staging folder: all of it or nothing.
 
-    With ``store`` (the default for ``rdp train``) the run also gets a results store
-    ``rdp.sqlite`` (DESIGN §5.3–5.4) with one row per SAE, keyed by the content hash of its training
-    configuration; sweeps pass ``store=False`` because they keep one store for the whole sweep.
+    ``runs.csv`` is the run's table of results; the SQLite results store belongs to sweeps
+    (:mod:`rdp.sweep.store`), which record one row per SAE of a train job.
     """
     out = check_run_dir(out)
     cfg = result.config
@@ -223,32 +222,7 @@ def save_run(out: str | os.PathLike[str], dgp: DGP, result: Any, *, store: bool 
             save_sae(tmp / row["sae_dir"], result.model.state_for_sae(b), saelens_cfg(result.model, spec.k, cfg.dtype, rdp))
         atomic_write_text(tmp / RUNS_FILE, csv_text(RUNS_COLUMNS, rows))
         atomic_write_text(tmp / HISTORY_FILE, csv_text(HISTORY_COLUMNS, list(result.history)))
-        if store:
-            _store_rows(tmp, dgp, result, rows)
     return out
-
-
-def _store_rows(folder: Path, dgp: DGP, result: Any, rows: list[dict[str, Any]]) -> None:
-    """One results-store row per SAE of the run (kind ``train``)."""
-    import datetime
-    import socket
-
-    from rdp_exact.store import STATUS_DONE, STORE_NAME, ResultsStore, StoreRow, job_key
-
-    cfg = result.config.to_dict()
-    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    out_rows = []
-    for spec, row in zip(result.specs, rows, strict=True):
-        params = {**cfg, "seed": spec.seed, "k": spec.k, "lr": spec.lr, "sparsity": spec.sparsity,
-                  "d": dgp.d, "magnitudes": dgp.magnitudes, "noise_std": dgp.noise_std, "dgp_seed": dgp.seed}
-        metrics = {c: _json_float(v) for c, v in row.items() if isinstance(v, (int, float, bool)) or v is None}
-        out_rows.append(StoreRow(
-            key=job_key("train", dgp.pmf.sha256(), params), kind="train", params=params, status=STATUS_DONE,
-            label=f"{cfg.get('arch')} m={cfg.get('width')} k={spec.k} seed={spec.seed}",
-            pmf_sha256=dgp.pmf.sha256(), metrics=metrics, artefacts=str(row["sae_dir"]),
-            finished=now, wall_time_s=float(result.wall_time_s), host=socket.gethostname(),
-        ))
-    ResultsStore(folder / STORE_NAME).put_many(out_rows)
 
 
 def _json_float(v: Any) -> Any:

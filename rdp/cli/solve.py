@@ -1,0 +1,118 @@
+"""``rdp pmf``, ``rdp solve`` and ``rdp demo``; other rdp_exact subcommands live in sibling modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rdp_exact.errors import InvalidArgument
+
+PmfArg = Annotated[str, typer.Argument(help="pmf file (.json/.csv), generator spec or built-in name", metavar="PMF")]
+NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="rescale probabilities that do not sum to 1")]
+
+
+def cmd_pmf(
+    pmf: Annotated[Optional[str], typer.Argument(help="pmf file, generator spec or built-in name", metavar="PMF")] = None,
+    list_builtins: Annotated[bool, typer.Option("--list", help="list the built-in pmfs")] = False,
+    normalize: NormalizeOpt = False,
+    write: Annotated[Optional[Path], typer.Option("--write", help="also save the pmf as JSON or CSV (by suffix)")] = None,
+) -> None:
+    """Inspect a pmf: events, marginals, pair co-occurrence, correlation, E|S|."""
+    from rdp_exact import report
+    from rdp_exact.generators import BUILTINS, load_pmf
+
+    if list_builtins:
+        report.print_builtins(BUILTINS)
+        return
+    if pmf is None:
+        raise InvalidArgument("give a pmf (file, generator spec or built-in name) or --list")
+    dist = load_pmf(pmf, normalize=normalize)
+    if write is not None:
+        dist.write(write)
+    report.print_pmf(dist)
+
+
+def cmd_solve(
+    pmf: PmfArg,
+    width: Annotated[int, typer.Option("--width", "-m", help="number of latents m")],
+    k: Annotated[int, typer.Option("--k", "-k", help="cap on active latents per sample")],
+    minimize: Annotated[str, typer.Option(help="distortion | rate | poly")] = "distortion",
+    max_rate: Annotated[Optional[float], typer.Option(help="budget on R (expected L0)")] = None,
+    max_distortion: Annotated[Optional[float], typer.Option(help="budget on D (expected squared error)")] = None,
+    max_poly: Annotated[Optional[float], typer.Option(help="budget on polysemanticity P")] = None,
+    encoder: Annotated[str, typer.Option(help="free | threshold")] = "free",
+    coefficients: Annotated[str, typer.Option(help="integer | disjoint")] = "integer",
+    encoder_weights: Annotated[str, typer.Option(help="threshold class: ternary | binary")] = "ternary",
+    poly: Annotated[str, typer.Option(help="threshold class: joint | decoder")] = "joint",
+    solver: Annotated[str, typer.Option(help="auto | brute | highs | cpsat")] = "auto",
+    time_limit: Annotated[Optional[float], typer.Option(help="seconds before giving up the proof")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="solver threads")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="write the result as JSON")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="write a picture of the SAE (PNG/PDF/SVG)")] = None,
+    normalize: NormalizeOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the status line")] = False,
+) -> None:
+    """Solve one query exactly: the optimal SAE, its R, D, P and the proof status."""
+    from rdp.cli.exit_codes import ExitCode
+    from rdp_exact import report
+    from rdp_exact.generators import load_pmf
+    from rdp_exact.io_utils import atomic_write_json, check_writable_file
+    from rdp_exact.problem import Problem, Status
+    from rdp_exact.solvers import SOLVER_CHOICES, solve
+
+    if solver not in SOLVER_CHOICES:
+        raise InvalidArgument(f"unknown solver {solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
+    if json_out is not None:
+        check_writable_file(json_out)
+    if plot is not None:
+        check_writable_file(plot)
+        report.check_plot_suffix(plot)
+    dist = load_pmf(pmf, normalize=normalize)
+    problem = Problem(
+        pmf=dist,
+        width=width,
+        k=k,
+        minimize=minimize,  # type: ignore[arg-type]
+        max_rate=max_rate,
+        max_distortion=max_distortion,
+        max_poly=max_poly,
+        encoder=encoder,  # type: ignore[arg-type]
+        coefficients=coefficients,  # type: ignore[arg-type]
+        encoder_weights=encoder_weights,  # type: ignore[arg-type]
+        poly=poly,  # type: ignore[arg-type]
+    )
+    sol = solve(problem, solver, time_limit=time_limit, threads=threads)
+    report.print_solution(sol, quiet=quiet)
+    if json_out is not None:
+        atomic_write_json(json_out, sol.to_json_dict())
+    if plot is not None and sol.sae is not None:
+        from rdp_exact import plots
+
+        plots.plot_solution(sol, plot)
+    if sol.status is Status.INFEASIBLE:
+        raise typer.Exit(ExitCode.INFEASIBLE)
+    if sol.status in (Status.LIMIT, Status.FEASIBLE):
+        raise typer.Exit(ExitCode.LIMIT)
+
+
+def cmd_demo(
+    out: Annotated[Path, typer.Option(help="folder for figures and reports")] = Path("rdp-demo"),
+    quick: Annotated[bool, typer.Option("--quick", help="exact part only (seconds)")] = False,
+) -> None:
+    """A tour on built-in defaults (about a minute): exact optima, frontier, trained SAEs, their audit,
+    a falsification run, and an index.html report."""
+    from rdp import demo
+
+    demo.run_demo(out, quick=quick)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach pmf, solve, demo, and the theory/frontier commands."""
+    from rdp.cli import frontier as cli_frontier
+
+    app.command("pmf")(cmd_pmf)
+    app.command("solve")(cmd_solve)
+    cli_frontier.register(app)
+    app.command("demo")(cmd_demo)

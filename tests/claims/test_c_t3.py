@@ -1,0 +1,10 @@
+"""C-T3 (monotonicity): property test under the active Hypothesis profile (``ci`` in ``make test``)."""
+
+from __future__ import annotations
+
+from proofs_check.claims import get
+from tests.claims._claimtest import property_test
+
+CLAIM = get("C-T3")
+
+test_claim_holds = property_test(CLAIM)

@@ -1,0 +1,11 @@
+"""C-T5 (exact monosemantic frontier): property test under the active Hypothesis profile (``ci`` in ``make test``)."""
+
+from __future__ import annotations
+
+from proofs_check.claims import get
+from tests.claims._claimtest import known_failures_test, property_test
+
+CLAIM = get("C-T5")
+
+test_claim_holds = property_test(CLAIM)
+test_known_failure_is_real = known_failures_test(CLAIM)

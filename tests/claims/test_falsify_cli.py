@@ -1,0 +1,126 @@
+"""``rdp falsify``: argument errors, report format, counterexample files and their replay."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from proofs_check.claims import CLAIM_IDS
+from rdp.cli import main
+from rdp_exact.generators import load_pmf
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--claims", "C-XX"],
+        ["--examples", "0"],
+        ["--examples", "-3"],
+        ["--profile", "huge"],
+        ["--jobs", "0"],
+    ],
+)
+def test_bad_arguments_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    out = tmp_path / "rep"
+    rc = main(["falsify", *args, "--out", str(out)])
+    assert rc == 2
+    assert not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("rdp: error:")
+
+
+def test_unwritable_out_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc = main(["falsify", "--claims", "C-P2", "--examples", "5", "--out", str(blocker)])
+    assert rc == 2
+    assert blocker.read_text() == "x"
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_survived_claim_and_refuted_mutant(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    rc = main(["falsify", "--claims", "C-P2,C-L1", "--examples", "15", "--mutants", "--jobs", "1", "--out", str(out)])
+    assert rc == 0
+    rep = json.loads((out / "report.json").read_text())
+    ids = [c["id"] for c in rep["claims"]]
+    assert ids == ["C-P2", "C-L1"]
+    for c in rep["claims"]:
+        assert set(c) >= {"id", "statement", "examples", "seconds", "verdict", "counterexample", "replay", "mutant"}
+        assert c["verdict"] == "survived" and c["counterexample"] is None and c["replay"] is None
+        assert c["mutant"] == "refuted"
+        assert isinstance(c["examples"], int) and c["examples"] >= 1
+        assert (out / "counterexamples" / f"{c['id']}.mutant.json").exists()
+    md = (out / "report.md").read_text()
+    assert "| C-P2 |" in md and "| C-L1 |" in md
+
+
+def test_falsified_claim_writes_a_replayable_counterexample(tmp_path: Path) -> None:
+    """C-P1 is false in the threshold class (falsifier.md): --all-classes must find, shrink, save and
+    replay a counterexample, and exit 1."""
+    out = tmp_path / "rep"
+    rc = main(["falsify", "--claims", "C-P1", "--all-classes", "--examples", "600", "--jobs", "1", "--out", str(out)])
+    assert rc == 1
+    rep = json.loads((out / "report.json").read_text())
+    (c,) = rep["claims"]
+    assert c["verdict"] == "falsified"
+    pmf_path = out / c["counterexample"]
+    pmf = load_pmf(pmf_path)
+    inst = json.loads((out / "counterexamples" / "C-P1.instance.json").read_text())
+    assert inst["instance"]["encoder"] == "threshold"
+    assert load_pmf(pmf_path) == pmf
+    cmd = shlex.split(c["replay"])
+    assert cmd[:3] == ["rdp", "solve", str(pmf_path)]
+    assert main(cmd[1:] + ["--quiet"]) in (0, 3)
+
+
+def test_every_claim_is_listed_in_a_full_run_report(tmp_path: Path) -> None:
+    """The report lists every registry claim in order (tiny budget)."""
+    out = tmp_path / "rep"
+    main(["falsify", "--examples", "2", "--jobs", "2", "--out", str(out)])
+    rep = json.loads((out / "report.json").read_text())
+    assert [c["id"] for c in rep["claims"]] == list(CLAIM_IDS)
+
+
+def test_search_is_reproducible_and_shrinks() -> None:
+    """Same seed, same shrunk counterexample; C-P2 in threshold integer mode shrinks to a tiny SAE."""
+    from proofs_check.claims import THRESHOLD, get
+    from proofs_check.runner import search
+
+    claim = get("C-P2")
+    a = search(claim.check, claim.draws(THRESHOLD), examples=200, seed=1)
+    b = search(claim.check, claim.draws(THRESHOLD), examples=200, seed=1)
+    assert a.found and b.found
+    assert a.instance.to_json_dict() == b.instance.to_json_dict()
+    assert a.instance.coefficients == "integer"
+    assert a.instance.pmf.n == 1 and a.instance.pmf.support_size <= 2 and a.instance.width == 2
+
+
+def test_replay_commands_reproduce_a_counterexample(tmp_path: Path) -> None:
+    """The replay commands of a C-T3 counterexample (here: of its mutant) re-solve the two queries the
+    check compared, with the same optimal values."""
+    from proofs_check.claims import get
+    from proofs_check.reference import optimum, value
+    from proofs_check.runner import search
+
+    claim = get("C-T3")
+    res = search(claim.mutant.check, claim.mutant.strategy(), examples=100, seed=0)
+    assert res.found
+    inst = res.instance
+    pmf_path = tmp_path / "ce.json"
+    inst.pmf.write(pmf_path)
+    cmds = claim.replay(inst, str(pmf_path))
+    assert len(cmds) == 2
+    expected = [value(optimum(inst.problem())),
+                value(optimum(inst.problem(**{inst.extra["param"]: inst.extra["looser"]})))]
+    for cmd, want in zip(cmds, expected, strict=True):
+        out = tmp_path / "sol.json"
+        rc = main(shlex.split(cmd)[1:] + ["--quiet", "--json", str(out)])
+        got = json.loads(out.read_text())
+        if rc == 3:
+            assert want == float("inf") and got["status"] == "infeasible"
+        else:
+            assert rc == 0 and abs(got["objective"] - want) <= 1e-12
