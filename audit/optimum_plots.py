@@ -39,29 +39,29 @@ def plot_rd(optimum: Any, members: Sequence[Any], path: str | Path) -> Path:
     cmap = plt.get_cmap(CMAP)
     fig, ax = plt.subplots(figsize=(7.5, 5.2))
     if optimum.staircase is not None and optimum.staircase.points:
-        pts = sorted((r, d) for d, r in optimum.staircase.points)
-        rs, ds = [p[0] for p in pts], [p[1] for p in pts]
-        rs.append(max(rs[-1], es) + 0.05 * max(es, 1.0))
-        ds.append(ds[-1])
-        ax.step(rs, ds, where="post", color=cmap(norm(0.0)), lw=1.6, label="monosemantic staircase R*(δ, 0) (P = 0)")
+        pts = sorted((d, r) for d, r in optimum.staircase.points)  # D on x, R on y, as in every R–D figure
+        ds, rs = [p[0] for p in pts], [p[1] for p in pts]
+        ds.append(ds[-1] + 0.05 * max(es, 1.0))
+        rs.append(rs[-1])
+        ax.step(ds, rs, where="post", color=cmap(norm(0.0)), lw=1.6, label="monosemantic staircase R*(δ, 0) (P = 0)")
     if optimum.rd_points:
-        pts2 = sorted((float(s.rate), float(s.distortion), float(s.poly)) for _, s in optimum.rd_points)
-        pts2.append((optimum.rate_opt, optimum.d_star_k, optimum.poly_opt))
+        pts2 = sorted((float(s.distortion), float(s.rate), float(s.poly)) for _, s in optimum.rd_points)
+        pts2.append((optimum.d_star_k, optimum.rate_opt, optimum.poly_opt))
         pts2.sort()
         ax.step([p[0] for p in pts2], [p[1] for p in pts2], where="post", color="0.55", lw=1.0, ls="--",
                 label="exact optimum D*(r), any P")
         ax.scatter([p[0] for p in pts2], [p[1] for p in pts2], c=[cmap(norm(p[2])) for p in pts2], marker="s",
                    s=36, edgecolors="0.3", zorder=3)
-    ax.scatter([optimum.rate_opt], [optimum.d_star_k], c=[cmap(norm(optimum.poly_opt))], marker="*", s=260,
+    ax.scatter([optimum.d_star_k], [optimum.rate_opt], c=[cmap(norm(optimum.poly_opt))], marker="*", s=260,
                edgecolors="black", zorder=4, label=f"D*_k = {optimum.d_star_k:.4g} ({optimum.status})")
     if np.isfinite(optimum.d_min):
-        ax.axhline(optimum.d_min, color="tab:red", ls=":", lw=1.2, label=f"monosemantic floor D_min = {optimum.d_min:.4g}")
+        ax.axvline(optimum.d_min, color="tab:red", ls=":", lw=1.2, label=f"monosemantic floor D_min = {optimum.d_min:.4g}")
     rs_t = [s.metrics.rate for s in members]
     ds_t = [s.metrics.distortion for s in members]
-    ax.scatter(rs_t, ds_t, c=[cmap(norm(s.metrics.poly_dec)) if np.isfinite(s.metrics.poly_dec) else "red"
+    ax.scatter(ds_t, rs_t, c=[cmap(norm(s.metrics.poly_dec)) if np.isfinite(s.metrics.poly_dec) else "red"
                                for s in members],
                marker="o", s=60, edgecolors="black", linewidths=1.2, zorder=5, label="trained SAEs (exact R, D)")
-    snapped = [(s.snapped.best_eval.rate, s.snapped.best_eval.distortion, s.snapped.best_eval.poly_dec)
+    snapped = [(s.snapped.best_eval.distortion, s.snapped.best_eval.rate, s.snapped.best_eval.poly_dec)
                for s in members if s.snapped is not None and s.snapped.best_eval is not None]
     if snapped:
         ax.scatter([p[0] for p in snapped], [p[1] for p in snapped], c=[cmap(norm(p[2])) for p in snapped],
@@ -69,12 +69,12 @@ def plot_rd(optimum: Any, members: Sequence[Any], path: str | Path) -> Path:
                    label="snapped SAEs (best response)")
     if len(members) <= 12:
         for s in members:
-            ax.annotate(s.sae_dir.split("/")[-1].replace("sae_", ""), (s.metrics.rate, s.metrics.distortion),
+            ax.annotate(s.sae_dir.split("/")[-1].replace("sae_", ""), (s.metrics.distortion, s.metrics.rate),
                         textcoords="offset points", xytext=(5, 4), fontsize=7)
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=ax, label="polysemanticity P (P_dec)")
-    ax.set_xlabel("rate R (expected L0)")
-    ax.set_ylabel("distortion D (expected squared error)")
+    ax.set_xlabel("distortion D (expected squared error)")
+    ax.set_ylabel("rate R (expected L0)")
     ax.set_title(f"m = {optimum.width}, k = {optimum.k}: trained SAEs vs the exact optimum")
     ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3)

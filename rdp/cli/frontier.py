@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from rdp.cli.options import NormalizeOpt, PmfArg
 from rdp_exact.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from rdp_exact.theory_report import TheoryReport
 
-PmfArg = Annotated[str, typer.Argument(help="pmf file (.json/.csv), generator spec or built-in name", metavar="PMF")]
 WidthOpt = Annotated[int, typer.Option("--width", "-m", help="number of latents m")]
 KOpt = Annotated[int, typer.Option("--k", "-k", help="cap on active latents per sample")]
-NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="rescale probabilities that do not sum to 1")]
 SolverOpt = Annotated[str, typer.Option(help="auto | brute | highs | cpsat")]
 TimeLimitOpt = Annotated[Optional[float], typer.Option(help="seconds per exact solve before giving up the proof")]
 

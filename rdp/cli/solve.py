@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from rdp.cli.options import NormalizeOpt, PmfArg, field_default, opt
 from rdp_exact.errors import InvalidArgument
-
-PmfArg = Annotated[str, typer.Argument(help="pmf file (.json/.csv), generator spec or built-in name", metavar="PMF")]
-NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="rescale probabilities that do not sum to 1")]
+from rdp_exact.problem import Problem
 
 
 def cmd_pmf(
@@ -28,6 +27,12 @@ def cmd_pmf(
         return
     if pmf is None:
         raise InvalidArgument("give a pmf (file, generator spec or built-in name) or --list")
+    if write is not None:
+        from rdp_exact.io_utils import check_writable_file
+        from rdp_exact.pmf import check_pmf_suffix
+
+        check_pmf_suffix(write)
+        check_writable_file(write)
     dist = load_pmf(pmf, normalize=normalize)
     if write is not None:
         dist.write(write)
@@ -36,16 +41,16 @@ def cmd_pmf(
 
 def cmd_solve(
     pmf: PmfArg,
-    width: Annotated[int, typer.Option("--width", "-m", help="number of latents m")],
-    k: Annotated[int, typer.Option("--k", "-k", help="cap on active latents per sample")],
-    minimize: Annotated[str, typer.Option(help="distortion | rate | poly")] = "distortion",
-    max_rate: Annotated[Optional[float], typer.Option(help="budget on R (expected L0)")] = None,
-    max_distortion: Annotated[Optional[float], typer.Option(help="budget on D (expected squared error)")] = None,
-    max_poly: Annotated[Optional[float], typer.Option(help="budget on polysemanticity P")] = None,
-    encoder: Annotated[str, typer.Option(help="free | threshold")] = "free",
-    coefficients: Annotated[str, typer.Option(help="integer | disjoint")] = "integer",
-    encoder_weights: Annotated[str, typer.Option(help="threshold class: ternary | binary")] = "ternary",
-    poly: Annotated[str, typer.Option(help="threshold class: joint | decoder")] = "joint",
+    width: Annotated[int, opt(Problem, "width", "--width", "-m")],
+    k: Annotated[int, opt(Problem, "k", "--k", "-k")],
+    minimize: Annotated[str, opt(Problem, "minimize")] = field_default(Problem, "minimize"),
+    max_rate: Annotated[Optional[float], opt(Problem, "max_rate")] = field_default(Problem, "max_rate"),
+    max_distortion: Annotated[Optional[float], opt(Problem, "max_distortion")] = field_default(Problem, "max_distortion"),
+    max_poly: Annotated[Optional[float], opt(Problem, "max_poly")] = field_default(Problem, "max_poly"),
+    encoder: Annotated[str, opt(Problem, "encoder")] = field_default(Problem, "encoder"),
+    coefficients: Annotated[str, opt(Problem, "coefficients")] = field_default(Problem, "coefficients"),
+    encoder_weights: Annotated[str, opt(Problem, "encoder_weights")] = field_default(Problem, "encoder_weights"),
+    poly: Annotated[str, opt(Problem, "poly")] = field_default(Problem, "poly"),
     solver: Annotated[str, typer.Option(help="auto | brute | highs | cpsat")] = "auto",
     time_limit: Annotated[Optional[float], typer.Option(help="seconds before giving up the proof")] = None,
     threads: Annotated[Optional[int], typer.Option(help="solver threads")] = None,
@@ -58,12 +63,13 @@ def cmd_solve(
     from rdp.cli.exit_codes import ExitCode
     from rdp_exact import report
     from rdp_exact.generators import load_pmf
-    from rdp_exact.io_utils import atomic_write_json, check_writable_file
+    from rdp_exact.io_utils import atomic_write_json, check_distinct_outputs, check_writable_file
     from rdp_exact.problem import Problem, Status
     from rdp_exact.solvers import SOLVER_CHOICES, solve
 
     if solver not in SOLVER_CHOICES:
         raise InvalidArgument(f"unknown solver {solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
+    check_distinct_outputs(json=json_out, plot=plot)
     if json_out is not None:
         check_writable_file(json_out)
     if plot is not None:

@@ -10,8 +10,8 @@ Outputs: ``table2.csv`` (one row per dataset × architecture × proxy: n, pairs,
 ρ_RDP and its interval, p-values, verdict), ``table2.md`` (one table per dataset in the style of the paper's
 Table 2), ``table2.png`` (V with its interval per proxy and architecture) and ``table2.json``.
 
-The data folder is ``--data DIR`` or, by default, ``<repo>/../shared/data/saebench`` and then
-``/work/shared/data/saebench``.
+The data folder is ``--data DIR`` or, by default, the SAEBench data vendored in the repository
+(``data/saebench``, sources and licences in its README.md).
 """
 
 from __future__ import annotations
@@ -39,10 +39,8 @@ ALL = "all"
 
 
 def default_data_dir() -> Path:
-    """``<repo>/../shared/data/saebench`` when it exists, else ``/work/shared/data/saebench``."""
-    repo = Path(__file__).resolve().parents[2]
-    here = repo.parent / "shared" / "data" / "saebench"
-    return here if here.is_dir() else Path("/work/shared/data/saebench")
+    """The vendored SAEBench data, ``<repo>/data/saebench``."""
+    return Path(__file__).resolve().parents[2] / "data" / "saebench"
 
 
 @dataclass(frozen=True)

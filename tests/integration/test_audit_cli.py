@@ -17,8 +17,8 @@ from rdp.cli import main
 
 
 def _shared() -> Path:
-    here = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return here if here.exists() else Path("/work/shared/data")
+    """The SAEBench data vendored in the repository (data/saebench, see its README.md)."""
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 SAEBENCH = _shared() / "saebench"
@@ -26,7 +26,6 @@ CSV_0824 = SAEBENCH / "gemma-2-2b_L19_0824_topk_standard_core_plus_sparse_probin
 CSV_4K = SAEBENCH / "gemma-2-2b_4k_0108_per_sae_published_ravel_unlearning_plus_reproduced_core.csv"
 FIXTURES = SAEBENCH / "format_fixtures"
 
-pytestmark = pytest.mark.skipif(not SAEBENCH.exists(), reason="shared SAEBench data not present")
 
 FIXED = ["group", "proxy", "n_saes", "n_pairs", "V", "V_lo", "V_hi", "rho", "rho_lo", "rho_hi", "p_value"]
 FAST = ["--bootstrap", "200", "--permutations", "200"]

@@ -193,10 +193,8 @@ def test_fig4cd_floor_and_premium(fig4_out: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ table2
-needs_data = pytest.mark.skipif(not default_data_dir().is_dir(), reason="shared SAEBench data not present")
 
 
-@needs_data
 def test_table2_quick(tmp_path: Path) -> None:
     out = tmp_path / "t2"
     assert main(["reproduce", "table2", "--out", str(out), "--quick"]) == 0

@@ -18,8 +18,8 @@ from rdp_exact.errors import InvalidArgument
 
 
 def _shared() -> Path:
-    here = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    return here if here.exists() else Path("/work/shared/data")
+    """The SAEBench data vendored in the repository (data/saebench, see its README.md)."""
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 SAEBENCH = _shared() / "saebench"
@@ -28,7 +28,6 @@ RAW = SAEBENCH / "raw"
 CSV_0824 = SAEBENCH / "gemma-2-2b_L19_0824_topk_standard_core_plus_sparse_probing.csv"
 CSV_4K = SAEBENCH / "gemma-2-2b_4k_0108_per_sae_published_ravel_unlearning_plus_reproduced_core.csv"
 
-pytestmark = pytest.mark.skipif(not SAEBENCH.exists(), reason="shared SAEBench data not present")
 
 
 def _load(path: Path) -> dict:
