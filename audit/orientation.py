@@ -9,6 +9,10 @@ are declared ``interpretable`` and negated before the statistics (q = −x); met
 Columns are matched by regular expressions on their names (case-insensitive, anchored at the end so that
 ``std_dev_*``/``*_std_dev`` companions, LLM baselines and partial components are **not** proxies). The
 user overrides or extends the table with ``COL:interpretable|polysemantic`` (CLI ``--proxy``).
+
+A column that differs from a known one only by its source file, ``COL@FILE`` (the values one file gave
+where the files disagree, :mod:`audit.saebench`), is recognised by its base name COL. By default only COL
+itself is audited when it is present; ``--proxy COL@FILE`` audits a file's alternative values.
 """
 
 from __future__ import annotations
@@ -83,14 +87,27 @@ SPREAD_PATTERN = r"(^|_)(std|std_dev|stddev|stderr|sem|var|variance|ci|lo|hi)(_|
 """Columns that describe the spread of a metric (``std_dev_*``, ``*_std``) are never proxies."""
 
 
+def base_name(column: str) -> str:
+    """``COL`` for ``COL@FILE`` (a column kept per source file), else the column itself."""
+    return str(column).split("@", 1)[0]
+
+
 def rule_for(column: str) -> OrientationRule | None:
-    """The first rule of :data:`ORIENTATION_TABLE` that recognises ``column``, or None."""
+    """The first rule of :data:`ORIENTATION_TABLE` that recognises ``column`` (by its base name), or None."""
+    column = base_name(column)
     if re.search(SPREAD_PATTERN, column, flags=re.IGNORECASE):
         return None
     for rule in ORIENTATION_TABLE:
         if rule.matches(column):
             return rule
     return None
+
+
+def alternates(columns: Iterable[str]) -> list[str]:
+    """``COL@FILE`` columns whose base COL is also a column (not audited by default)."""
+    cols = [str(c) for c in columns]
+    present = set(cols)
+    return [c for c in cols if base_name(c) != c and base_name(c) in present and rule_for(c) is not None]
 
 
 def recognised_columns(columns: Iterable[str], exclude: Iterable[str] = ()) -> list[tuple[str, OrientationRule]]:
@@ -138,7 +155,9 @@ def resolve_proxies(
     """
     cols = [str(c) for c in columns]
     if not specs:
-        return [(c, rule.orientation, rule.metric) for c, rule in recognised_columns(cols, exclude)]
+        present = set(cols)
+        return [(c, rule.orientation, rule.metric) for c, rule in recognised_columns(cols, exclude)
+                if base_name(c) == c or base_name(c) not in present]
     out: list[tuple[str, Orientation, str]] = []
     seen: set[str] = set()
     for spec in specs:

@@ -61,9 +61,11 @@ __all__ = [
     "DISTORTION_CANDIDATES",
     "FIDELITY_CANDIDATES",
     "RATE_CANDIDATES",
+    "SCORE_CHOICES",
     "SAETable",
     "canonical_architecture",
     "load_frame",
+    "normalise_model_name",
     "numeric_column",
     "parse_result_json",
     "read_saebench",
@@ -121,6 +123,8 @@ class _Record:
     metrics: dict[str, float] = field(default_factory=dict)
     named: bool = True
     """False when ``name`` was made up from the key (it then yields to a real name from another file)."""
+    provenance: str = "file"
+    """``published`` (a release's own numbers), ``reproduced`` (re-run by a third party) or ``file`` (as given)."""
 
 
 def _width_label(p: int) -> str:
@@ -248,14 +252,24 @@ def _custom_eval(d: dict[str, Any], source: str) -> list[_Record]:
         prefix = "sparse_probing" if any("test_accuracy" in k for k in res) else "custom"
         metrics = {_col(prefix, k): float(v) for k, v in res.items() if _is_number(v)}
         key, date, arch, meta = _key_of(name)
+        fm = _FILE_MODEL_LAYER.search(Path(source).stem)
+        if fm:
+            meta.setdefault("model", fm["model"])
+            meta.setdefault("layer", int(fm["layer"]))
+        lm = _LAYER.search(name)
+        if lm:
+            meta.setdefault("layer", int(lm["layer"]))
         out.append(_Record(key, name, source, arch, date, meta, metrics))
     return out
 
 
+_FILE_MODEL_LAYER = re.compile(r"(?:^|_)(?P<model>(?:gemma|pythia|gpt2|llama|qwen|mistral)[A-Za-z0-9.\-]*)_layer_(?P<layer>\d+)")
 _SKIP_PER_SAE = {"sae_name", "arch", "location", "status", "suite", "trainer", "seconds"}
 
 
 def _processed_metric(d: dict[str, Any], source: str) -> list[_Record]:
+    """SAEBench-Reliability processed files: ``result.per_sae`` holds the scores that repository reproduced,
+    ``published_ref.<arch>.per_sae`` the scores of the SAEBench release; both are kept, labelled."""
     prefix = _prefix(d["metric"])
     out = []
     for row in d["result"]["per_sae"]:
@@ -264,7 +278,21 @@ def _processed_metric(d: dict[str, Any], source: str) -> list[_Record]:
         metrics = {_col(prefix, k): float(v) for k, v in row.items() if k not in _SKIP_PER_SAE and _is_number(v)}
         key, date, arch, meta = _key_of(str(row["sae_name"]))
         arch = arch or canonical_architecture(row.get("arch"))
-        out.append(_Record(key, str(row["sae_name"]), source, arch, date, meta, metrics))
+        out.append(_Record(key, str(row["sae_name"]), source, arch, date, meta, metrics, provenance="reproduced"))
+    pub = d.get("published_ref")
+    if isinstance(pub, dict):
+        for arch_name, block in pub.items():
+            per = block.get("per_sae") if isinstance(block, dict) else None
+            if not isinstance(per, dict):
+                continue
+            for name, vals in per.items():
+                if not isinstance(vals, dict):
+                    continue
+                metrics = {_col(prefix, k): float(v) for k, v in vals.items()
+                           if k not in _SKIP_PER_SAE and _is_number(v)}
+                key, date, arch, meta = _key_of(str(name))
+                arch = arch or canonical_architecture(arch_name)
+                out.append(_Record(key, str(name), source, arch, date, meta, metrics, provenance="published"))
     return out
 
 
@@ -326,23 +354,88 @@ def _adopt_dates(records: list[_Record]) -> None:
             r.date = next(iter(dated[r.key]))
 
 
-def _join(records: list[_Record]) -> tuple[pd.DataFrame, list[str]]:
-    """One row per SAE; conflicting duplicate metrics are kept once per file as ``col@stem``."""
+#: Which scores to use when a source gives both the published and a reproduced value of a metric.
+SCORE_CHOICES: tuple[str, ...] = ("published", "reproduced")
+
+
+def _choose_provenance(records: list[_Record], scores: str) -> tuple[dict[str, str], list[str]]:
+    """Keep one provenance per metric column: ``scores`` where it exists, else the other. Returns each
+    column's provenance and notes naming what was dropped."""
+    avail: dict[str, set[str]] = {}
+    for r in records:
+        for col in r.metrics:
+            avail.setdefault(col, set()).add(r.provenance)
+    chosen: dict[str, str] = {}
+    for col, provs in avail.items():
+        labelled = provs & set(SCORE_CHOICES)
+        if not labelled:
+            chosen[col] = "file"
+        elif scores in labelled:
+            chosen[col] = scores
+        else:
+            chosen[col] = next(iter(labelled))
+    dropped: dict[str, int] = {}
+    for r in records:
+        if r.provenance in SCORE_CHOICES:
+            for col in [c for c in r.metrics if chosen[c] != r.provenance]:
+                del r.metrics[col]
+                dropped[col] = dropped.get(col, 0) + 1
+    notes = []
+    if dropped:
+        other = next(p for p in SCORE_CHOICES if p != scores)
+        notes.append(f"{scores} scores used; the {other} values of {', '.join(sorted(dropped))} were left out "
+                     f"(choose with --scores {'|'.join(SCORE_CHOICES)})")
+    fallback = sorted(c for c, p in chosen.items() if p in SCORE_CHOICES and p != scores)
+    if fallback:
+        notes.append(f"no {scores} values of {', '.join(fallback)}: {chosen[fallback[0]]} values used")
+    return chosen, notes
+
+
+def _join(records: list[_Record], scores: str = "published") -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """One row per SAE, plus notes and each metric column's provenance.
+
+    Values of one metric for one SAE from several files are merged when they agree (rtol 1e−9). Where they
+    disagree, the column takes the value most files agree on (ties: the value of the file that covers most
+    SAEs for this metric, then the last file by name, e.g. the newer version), and each other file's
+    disagreeing value is kept as ``COLUMN@FILE``.
+    """
     _adopt_dates(records)
     for r in records:
         if r.date is not None and "@" not in r.key:
             r.key = f"{r.key}@{r.date}"
-    notes: list[str] = []
-    seen: dict[tuple[str, str], tuple[str, float]] = {}
-    conflicting: set[str] = set()
+    provenance, notes = _choose_provenance(records, scores)
+    values: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    coverage: dict[str, dict[str, int]] = {}
     for r in records:
         for col, val in r.metrics.items():
-            prev = seen.setdefault((r.key, col), (r.source, val))
-            if prev[0] != r.source and not np.isclose(prev[1], val, rtol=1e-9, atol=0.0, equal_nan=True):
-                conflicting.add(col)
-    if conflicting:
-        notes.append("different files disagree on " + ", ".join(sorted(conflicting))
-                     + "; each file's values are kept as COLUMN@FILE")
+            values.setdefault((r.key, col), []).append((r.source, val))
+            cov = coverage.setdefault(col, {})
+            cov[r.source] = cov.get(r.source, 0) + 1
+    primary = {col: max(cov, key=lambda src: (cov[src], src)) for col, cov in coverage.items()}
+    merged: dict[tuple[str, str], float] = {}
+    extra: dict[tuple[str, str], float] = {}
+    disagree: dict[str, list[float]] = {}
+    for (key, col), vals in values.items():
+        by_src: dict[str, float] = {}
+        for src, v in vals:
+            by_src.setdefault(src, v)
+        def support(src: str, col: str = col, by_src: dict[str, float] = by_src) -> tuple[int, bool, int, str]:
+            agree = sum(np.isclose(by_src[src], v, rtol=1e-9, atol=0.0, equal_nan=True) for v in by_src.values())
+            return int(agree), src == primary[col], coverage[col][src], src
+
+        ref_src = max(by_src, key=support)
+        ref = by_src[ref_src]
+        merged[(key, col)] = ref
+        for src, v in by_src.items():
+            if src != ref_src and not np.isclose(ref, v, rtol=1e-9, atol=0.0, equal_nan=True):
+                extra[(key, f"{col}@{Path(src).stem}")] = v
+                disagree.setdefault(col, []).append(abs(v - ref))
+    for col in sorted(disagree):
+        d = disagree[col]
+        others = sorted({c.split("@", 1)[1] for (_, c) in extra if c.split("@", 1)[0] == col})
+        notes.append(f"files disagree on {col} for {len(d)} value(s) (max |Δ| = {max(d):.3g}): {col} takes the "
+                     f"value most files agree on, else {Path(primary[col]).stem}'s; the others are kept as "
+                     f"{col}@FILE ({', '.join(others)})")
     rows: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     for r in records:
@@ -353,14 +446,42 @@ def _join(records: list[_Record]) -> tuple[pd.DataFrame, list[str]]:
             row["architecture"] = r.architecture
         for k, v in r.meta.items():
             row.setdefault(k, v)
-        stem = Path(r.source).stem
-        for col, val in r.metrics.items():
-            row.setdefault(f"{col}@{stem}" if col in conflicting else col, val)
+    for (key, col), v in merged.items():
+        rows[key][col] = v
+    for (key, col), v in extra.items():
+        rows[key][col] = v
+        provenance[col] = provenance.get(col.split("@", 1)[0], "file")
     for key, row in rows.items():
         row["sae_id"] = names.get(key, key)
         row["join_key"] = key
     frame = pd.DataFrame(list(rows.values()))
-    return frame, notes
+    _normalise_model_layer(frame)
+    return frame, notes, provenance
+
+
+def normalise_model_name(name: object) -> str | None:
+    """``google/gemma-2-2b`` → ``gemma-2-2b``: lower case, without the organisation prefix."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return name.strip().rsplit("/", 1)[-1].lower()
+
+
+_SWEEP_MODEL = re.compile(r"^(?P<model>[A-Za-z0-9.\-]+?)_sweep_")
+
+
+def _normalise_model_layer(frame: pd.DataFrame) -> None:
+    """``model`` (normalised; from the sweep name when missing) and integer ``layer`` columns, in place."""
+    if frame.empty:
+        return
+    model = frame["model"] if "model" in frame.columns else pd.Series([None] * len(frame), index=frame.index)
+    if "sweep" in frame.columns:
+        from_sweep = frame["sweep"].map(lambda s: (m["model"] if isinstance(s, str) and (m := _SWEEP_MODEL.match(s))
+                                                   else None))
+        model = model.where(model.notna(), from_sweep)
+    if model.notna().any():
+        frame["model"] = model.map(normalise_model_name)
+    if "layer" in frame.columns:
+        frame["layer"] = pd.to_numeric(frame["layer"], errors="coerce").astype("Int64")
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -392,8 +513,13 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_frame(path: str | Path) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
-    """(frame, files read, notes) for a tidy table, a JSON result file or a results folder."""
+def load_frame(
+    path: str | Path, *, scores: str = "published"
+) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...], dict[str, str]]:
+    """(frame, files read, notes, provenance of each metric column) for a tidy table, a JSON result file or
+    a results folder. Files of a folder that are not SAEBench results are named in a note."""
+    if scores not in SCORE_CHOICES:
+        raise InvalidArgument(f"--scores must be one of {', '.join(SCORE_CHOICES)}, got {scores!r}")
     p = Path(path)
     if not p.exists():
         raise InvalidArgument(f"{str(p)!r} does not exist")
@@ -401,7 +527,9 @@ def load_frame(path: str | Path) -> tuple[pd.DataFrame, tuple[str, ...], tuple[s
         frame = _read_table(p)
         if frame.empty:
             raise InvalidArgument(f"table {str(p)!r} has no rows")
-        return _tidy(frame), (str(p),), ()
+        frame = _tidy(frame)
+        _normalise_model_layer(frame)
+        return frame, (str(p),), (), {}
     if p.is_file():
         files = [p]
     elif p.is_dir():
@@ -411,29 +539,32 @@ def load_frame(path: str | Path) -> tuple[pd.DataFrame, tuple[str, ...], tuple[s
     records: list[_Record] = []
     used: list[str] = []
     notes: list[str] = []
+    skipped: list[str] = []
     for f in files:
         try:
             obj = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             if p.is_file():
                 raise InvalidArgument(f"cannot read JSON {str(f)!r}: {exc}") from None
-            log.info("skipping %s: %s", f, exc)
+            skipped.append(f"{f.relative_to(p)} (unreadable)")
             continue
         recs = parse_result_json(obj, str(f))
         if recs:
             records.extend(recs)
             used.append(str(f))
         else:
-            log.info("skipping %s: not a recognised SAEBench result", f)
+            skipped.append(str(f.relative_to(p)) if p.is_dir() else f.name)
     if not records:
         what = "file" if p.is_file() else "folder"
         raise InvalidArgument(
             f"no recognisable SAEBench result in {what} {str(p)!r} (expected SAEBench eval JSON, "
             "dictionary_learning sweep results, or a .csv/.parquet table)"
         )
-    frame, join_notes = _join(records)
+    if skipped:
+        notes.append(f"skipped {len(skipped)} JSON file(s) that are not SAEBench results: {', '.join(skipped)}")
+    frame, join_notes, provenance = _join(records, scores)
     notes.extend(join_notes)
-    return frame, tuple(used), tuple(notes)
+    return frame, tuple(used), tuple(notes), provenance
 
 
 # --------------------------------------------------------------------------------- rate, distortion
@@ -543,6 +674,8 @@ class SAETable:
     """Files read."""
     notes: tuple[str, ...] = ()
     """Caveats found while reading (conflicting duplicates, the kind of distortion used)."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Metric column → ``published`` | ``reproduced`` | ``file`` (as given by its source)."""
 
 
 def _distortion_note(src: str | None) -> str | None:
@@ -556,10 +689,14 @@ def _distortion_note(src: str | None) -> str | None:
 
 
 def read_saebench(
-    path: str | Path, *, rate_col: str | None = None, distortion_col: str | None = None
+    path: str | Path, *, rate_col: str | None = None, distortion_col: str | None = None,
+    scores: str = "published",
 ) -> SAETable:
-    """Read a tidy table, a SAEBench JSON file or a results folder into one :class:`SAETable`."""
-    frame, sources, notes = load_frame(path)
+    """Read a tidy table, a SAEBench JSON file or a results folder into one :class:`SAETable`.
+
+    ``scores``: where a source gives both a release's published score and a reproduced one (the
+    SAEBench-Reliability processed files), which to use; each metric column's provenance is recorded."""
+    frame, sources, notes, provenance = load_frame(path, scores=scores)
     rate, dist, rate_src, dist_src = resolve_rate_distortion(frame, rate_col, distortion_col)
     n = len(frame)
     head = pd.DataFrame({
@@ -571,4 +708,4 @@ def read_saebench(
     rest = frame.drop(columns=[c for c in ("sae_id", "architecture", "rate", "distortion") if c in frame.columns])
     out = pd.concat([head.reset_index(drop=True), rest.reset_index(drop=True)], axis=1)
     extra = [x for x in (_distortion_note(dist_src),) if x]
-    return SAETable(out, rate_src, dist_src, sources, tuple(notes) + tuple(extra))
+    return SAETable(out, rate_src, dist_src, sources, tuple(notes) + tuple(extra), provenance)

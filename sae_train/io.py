@@ -10,10 +10,15 @@ Layout of a run folder written by :func:`save_run`::
         sae_weights.safetensors       W_enc [d, m], b_enc [m], W_dec [m, d], b_dec [d] (+ threshold [m])
         cfg.json                      SAELens keys + an "rdp" block
 
-SAELens ``architecture`` values: TopK → ``topk`` (with ``k``), ReLU → ``standard``, JumpReLU →
-``jumprelu`` (``threshold`` = θ per latent), BatchTopK → ``jumprelu`` with every threshold equal to the
-estimated θ (what SAELens itself does when it saves a BatchTopK SAE for inference); the ``rdp`` block keeps
-the true architecture, which :func:`load_sae` uses. Every file is written atomically and a run folder
+cfg.json is written in the SAELens 6.x layout (``metadata.sae_lens_version``), so SAELens 6 loads it
+without its legacy converter. SAELens ``architecture`` values: TopK → ``topk`` (with ``k``), ReLU →
+``standard``, JumpReLU → ``jumprelu`` (``threshold`` = θ per latent), BatchTopK → ``jumprelu`` with every
+threshold equal to the estimated θ (what SAELens itself does when it saves a BatchTopK SAE for inference);
+the ``rdp`` block keeps the true architecture, which :func:`load_sae` uses. :func:`load_sae` also reads SAE
+folders written by SAELens, exactly or not at all (:mod:`sae_train.saelens`).
+
+runs.csv carries SAEBench-style aliases: ``l0`` (= ``rate``, mean number of active latents) and ``mse``
+(= ``distortion`` / d, the per-element mean squared error SAEBench's core eval reports). Every file is written atomically and a run folder
 appears whole or not at all (:func:`rdp_exact.io_utils.staged_dir`).
 """
 
@@ -39,8 +44,7 @@ from rdp_exact.io_utils import (
     staged_dir,
 )
 from sae_train.data import DGP
-from sae_train.models import ARCHITECTURES, BatchedSAE, build_model
-from sae_train.models.registry import SAELENS_TO_ARCH
+from sae_train.models import BatchedSAE
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CFG_FILE = "cfg.json"
@@ -52,7 +56,7 @@ RUNS_COLUMNS: tuple[str, ...] = (
     "sae_dir", "arch", "width", "k", "seed", "lr", "l1", "steps", "batch_size", "init", "zero_bias",
     "n", "d", "rate", "rate_ci", "distortion", "distortion_ci", "poly_dec", "poly_enc", "poly_joint",
     "poly_dec_live", "poly_enc_live", "poly_joint_live", "dead", "mcc", "exact", "diverged",
-    "diverged_step", "final_loss", "pmf_sha256",
+    "diverged_step", "final_loss", "pmf_sha256", "l0", "mse",
 )
 HISTORY_COLUMNS: tuple[str, ...] = (
     "step", "sae", "loss", "rate", "distortion", "poly_dec", "poly_enc", "poly_joint", "dead", "mcc", "diverged",
@@ -78,72 +82,98 @@ def save_sae(folder: str | os.PathLike[str], tensors: dict[str, torch.Tensor], c
 
 
 def saelens_cfg(model: BatchedSAE, k: int | None, dtype: str, rdp: dict[str, Any]) -> dict[str, Any]:
-    """cfg.json: the SAELens keys of one SAE of ``model`` plus the ``rdp`` block."""
+    """cfg.json of one SAE of ``model`` in the SAELens 6.x layout (read by SAELens without its pre-6.0
+    converter: the version lives in ``metadata``), plus the ``rdp`` block, which SAELens ignores."""
+    from sae_train.saelens import SAELENS_LAYOUT_VERSION
+
+    arch = model.saelens_architecture
     cfg: dict[str, Any] = {
         "d_in": model.d,
         "d_sae": model.m,
-        "architecture": model.saelens_architecture,
         "dtype": dtype,
         "device": "cpu",
-        "apply_b_dec_to_input": model.apply_b_dec_to_input,
+        "apply_b_dec_to_input": bool(model.apply_b_dec_to_input),
         "normalize_activations": "none",
-        "activation_fn_str": "relu" if model.saelens_architecture != "topk" else "topk",
-        "model_name": "rdp-toy",
-        "hook_name": "rdp.toy",
-        "hook_layer": 0,
-        "context_size": 1,
-        "prepend_bos": False,
-        "finetuning_scaling_factor": False,
+        "reshape_activations": "none",
+        "metadata": {
+            "sae_lens_version": SAELENS_LAYOUT_VERSION,
+            "sae_lens_training_version": None,
+            "model_name": "rdp-toy",
+            "hook_name": "rdp.toy",
+            "hook_head_index": None,
+            "prepend_bos": False,
+            "context_size": 1,
+            "dataset_path": None,
+            "neuronpedia_id": None,
+            "training_architecture": model.arch,
+        },
+        "architecture": arch,
     }
-    if model.saelens_architecture == "topk":
+    if arch == "topk":
         cfg["k"] = k
-        cfg["activation_fn_kwargs"] = {"k": k}
+        cfg["rescale_acts_by_decoder_norm"] = False
     cfg["rdp"] = rdp
     return cfg
 
 
-def load_sae(folder: str | os.PathLike[str]) -> tuple[BatchedSAE, dict[str, Any]]:
-    """Load one SAE folder as a single-SAE (B = 1) model, float32/float64 as saved, and its cfg dict."""
+def _read_sae_files(folder: Path) -> tuple[Any, dict[str, torch.Tensor]]:
+    """cfg.json (parsed JSON, any type) and the tensors; InvalidArgument when either cannot be read."""
     from safetensors.torch import load
 
-    folder = Path(folder)
     wp, cp = folder / WEIGHTS_FILE, folder / CFG_FILE
     for p in (wp, cp):
         if not p.is_file():
             raise InvalidArgument(f"not an SAE folder: {str(folder)!r} has no {p.name}")
     try:
-        cfg = json.loads(cp.read_text())
-        tensors = load(wp.read_bytes())
-    except (json.JSONDecodeError, OSError, ValueError) as exc:
-        raise InvalidArgument(f"cannot read the SAE in {str(folder)!r}: {exc}") from None
+        cfg = json.loads(cp.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError) as exc:
+        raise InvalidArgument(f"cannot read {str(cp)!r}: {exc}") from None
+    try:
+        data = wp.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read {str(wp)!r}: {exc}") from None
+    if not data:
+        raise InvalidArgument(f"{str(wp)!r} is empty")
+    try:
+        tensors = load(data)
+    except Exception as exc:  # noqa: BLE001 - safetensors raises SafetensorError or others on damaged bytes
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidArgument(f"{str(wp)!r} is not a readable safetensors file ({msg})") from None
+    return cfg, tensors
+
+
+def load_sae(folder: str | os.PathLike[str]) -> tuple[BatchedSAE, dict[str, Any]]:
+    """Load one SAE folder (written by rdp or by SAELens) as a single-SAE (B = 1) model, in the saved dtype,
+    and its cfg dict.
+
+    Exact or refused: every cfg field SAELens 6.x uses is honoured as SAELens does (see
+    :mod:`sae_train.saelens`); an architecture or flag value that cannot be modelled exactly, damaged files,
+    or cfg sizes that disagree with the weights raise InvalidArgument naming the field.
+    """
+    from sae_train.saelens import model_class, parse_spec, prepare_tensors
+
+    folder = Path(folder)
+    cfg, tensors = _read_sae_files(folder)
+    spec = parse_spec(cfg, tensors, repr(str(folder / CFG_FILE)))
     rdp = cfg.get("rdp") or {}
-    arch = rdp.get("arch") or SAELENS_TO_ARCH.get(cfg.get("architecture", ""))
-    if arch not in ARCHITECTURES:
-        raise InvalidArgument(f"{str(cp)!r}: unsupported architecture {cfg.get('architecture')!r}")
-    for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
-        if name not in tensors:
-            raise InvalidArgument(f"{str(wp)!r} has no tensor {name!r}")
-    d, m = tensors["W_enc"].shape
-    if tensors["W_dec"].shape != (m, d) or tensors["b_enc"].shape != (m,) or tensors["b_dec"].shape != (d,):
-        raise InvalidArgument(f"{str(wp)!r}: tensor shapes do not fit d_in = {d}, d_sae = {m}")
-    if arch in ("jumprelu", "batchtopk") and "threshold" not in tensors:
-        raise InvalidArgument(f"{str(wp)!r}: a {arch} SAE needs a 'threshold' tensor")
-    k = rdp.get("k", cfg.get("k"))
     training = rdp.get("training") or {}
     options: dict[str, Any] = {}
-    if arch == "jumprelu":
-        options = {"bandwidth": training.get("bandwidth", 1e-3)}
-    model = build_model(
-        arch, 1, d, m,
-        k=[int(k)] if ARCHITECTURES[arch].uses_k and k is not None else None,
-        sparsity_coef=[float(rdp.get("sparsity", 0.0))],
+    if spec.arch == "jumprelu":
+        bw = training.get("bandwidth", 1e-3)
+        options = {"bandwidth": bw if isinstance(bw, (int, float)) and not isinstance(bw, bool) else 1e-3}
+    cls = model_class(spec)
+    model = cls(
+        1, spec.d_in, spec.d_sae,
+        k=None if spec.k is None else torch.tensor([spec.k], dtype=torch.long),
+        sparsity_coef=torch.tensor([spec.sparsity], dtype=torch.float64),
         zero_bias=bool(training.get("zero_bias", False)),
         dtype=tensors["W_enc"].dtype,
-        options=options,
+        **options,
     )
-    if ARCHITECTURES[arch].uses_k and k is None:
-        raise InvalidArgument(f"{str(cp)!r}: a {arch} SAE needs k")
-    model.load_sae_state(0, tensors)
+    if model.apply_b_dec_to_input != spec.apply_b_dec_to_input:
+        model.apply_b_dec_to_input = spec.apply_b_dec_to_input  # type: ignore[misc]  # per-SAE value from cfg.json
+    dtype = tensors["W_enc"].dtype
+    model.load_sae_state(0, {name: t.to(dtype) for name, t in prepare_tensors(spec, tensors).items()})
     return model, cfg
 
 
@@ -175,6 +205,8 @@ def runs_rows(result: Any, dgp: DGP) -> list[dict[str, Any]]:
             "pmf_sha256": dgp.pmf.sha256(),
         }
         row.update(met.to_dict())
+        row["l0"] = met.rate
+        row["mse"] = met.distortion / dgp.d
         rows.append({c: row.get(c) for c in RUNS_COLUMNS})
     return rows
 

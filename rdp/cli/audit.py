@@ -31,7 +31,17 @@ def cmd_proxies(
         Optional[list[str]],
         typer.Option("--proxy", help="COL:interpretable|polysemantic (repeatable); default: every known metric"),
     ] = None,
-    group_by: Annotated[Optional[str], typer.Option("--group-by", help="audit each value of this column")] = None,
+    group_by: Annotated[str, typer.Option(
+        "--group-by", help="audit each value of these columns (COL[,COL]); auto: model and layer where the table "
+                           "has several; none: pool every SAE")] = "auto",
+    where: Annotated[Optional[str], typer.Option(
+        "--where", help="keep the SAEs matching this pandas query, e.g. 'is_checkpoint == False'",
+        metavar="EXPR")] = None,
+    exclude: Annotated[Optional[str], typer.Option(
+        "--exclude", help="drop the SAEs matching this pandas query, e.g. 'architecture == \"gated\"'",
+        metavar="EXPR")] = None,
+    scores: Annotated[str, typer.Option(
+        "--scores", help="published | reproduced: which scores to use where a source gives both")] = "published",
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="bootstrap resamples (0: no intervals)")] = 1000,
     permutations: Annotated[int, typer.Option("--permutations", help="permutations (0: no p-values)")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
@@ -48,6 +58,7 @@ def cmd_proxies(
     check_writable_dir(out)
     config = ProxyAuditConfig(
         proxies=tuple(proxy or ()), rate_col=rate_col, distortion_col=distortion_col, group_by=group_by,
+        where=where, exclude=exclude, scores=scores,
         bootstrap=bootstrap, permutations=permutations, seed=seed, confidence=confidence,
     )
     report = run_proxy_audit(table_or_dir, config)
@@ -58,8 +69,12 @@ def cmd_proxies(
     if quiet:
         typer.echo(str(out))
         return
-    typer.echo(f"rate: {report.table.rate_source}; distortion: {report.table.distortion_source}; "
-               f"{report.n_usable} SAEs")
+    if report.group_columns:
+        typer.echo(f"{report.n_usable} SAEs in {len(report.groups)} groups by {', '.join(report.group_columns)} "
+                   "(rate and distortion columns per group in summary.csv)")
+    else:
+        typer.echo(f"rate: {report.table.rate_source}; distortion: {report.table.distortion_source}; "
+                   f"{report.n_usable} SAEs")
     import math
 
     def cell(v: object) -> object:
@@ -67,8 +82,14 @@ def cmd_proxies(
             return "–"
         return f"{v:.3f}" if isinstance(v, float) else v
 
-    typer.echo(report.summary_frame().astype(object).map(cell).to_string(index=False))
-    typer.echo(f"wrote {out / 'summary.csv'}, {out / 'report.md'}" + (f", {out / 'figures'}/" if figures else ""))
+    shown = [c for c in report.summary_frame().columns if c not in ("V_strict", "p_value_rho", "rate_source",
+                                                                    "distortion_source")]
+    frame = report.summary_frame()[shown].astype(object)
+    for col in ("n_saes", "n_pairs"):
+        frame[col] = frame[col].map(lambda v: str(int(v)) if isinstance(v, (int, float)) and math.isfinite(v) else v)
+    typer.echo(frame.map(cell).to_string(index=False))
+    typer.echo(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}, {out / 'report.md'}"
+               + (f", {out / 'figures'}/" if figures else ""))
 
 
 def register(app: typer.Typer) -> None:

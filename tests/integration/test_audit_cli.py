@@ -85,12 +85,8 @@ def test_default_proxies_and_groups_without_pairs(tmp_path, capsys):
                                      "published_ravel_isolation_score", "published_unlearning_unlearning_score"}
     assert (summary["orientation"] == "interpretable").all()
     assert not (out / "figures").exists()
-    # within one architecture the six trainers trace a Pareto front: no dominated pair, V left empty
-    out2 = tmp_path / "r2"
-    rc, _, err = run(capsys, "audit", "proxies", CSV_4K, "--group-by", "architecture", "--out", out2,
-                     "--no-figures", *FAST)
-    assert rc == 0, err
-    s2 = pd.read_csv(out2 / "summary.csv", keep_default_na=False)
+    # within one architecture the six trainers trace a Pareto front: no dominated pair in any group, so
+    # nothing can be audited: exit 2 with one line, nothing written
     raw = pd.read_csv(CSV_4K)
     without_pairs = set()
     for arch, grp in raw.groupby("arch"):
@@ -98,13 +94,18 @@ def test_default_proxies_and_groups_without_pairs(tmp_path, capsys):
         if not any(r[a] <= r[b] and d[a] <= d[b] and (r[a], d[a]) != (r[b], d[b])
                    for a in range(len(r)) for b in range(len(r))):
             without_pairs.add(canonical_architecture(arch))
-    assert without_pairs, "the data should contain architectures on a clean Pareto front"
-    empty = s2[s2["n_pairs"].astype(str) == "0"]
-    assert set(empty["group"]) == without_pairs
-    assert (empty["V"] == "").all() and (empty["V_lo"] == "").all() and (empty["p_value"] == "").all()
-    assert (empty["verdict"] == "undefined").all()
-    assert "no dominated pair" in err
-    assert "no dominated pair" in (out2 / "report.md").read_text()
+    assert without_pairs == set(raw["arch"].map(canonical_architecture))
+    out2 = tmp_path / "r2"
+    rc, _, err = run(capsys, "audit", "proxies", CSV_4K, "--group-by", "architecture", "--out", out2,
+                     "--no-figures", *FAST)
+    assert rc == 2 and err.count("\n") == 1 and "dominated pair" in err and not out2.exists()
+    # with one architecture pooled with others, undefined groups are reported and warned about
+    out3 = tmp_path / "r3"
+    rc, _, err = run(capsys, "audit", "proxies", CSV_4K, "--group-by", "trainer", "--out", out3, "--no-figures",
+                     *FAST)
+    assert rc == 0, err
+    s3 = pd.read_csv(out3 / "summary.csv", keep_default_na=False)
+    assert len(set(s3["group"])) == 6
 
 
 def test_saebench_folder_input(tmp_path, capsys):

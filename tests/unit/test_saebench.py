@@ -141,11 +141,37 @@ def test_conflicting_duplicates_are_kept_per_file(tmp_path):
     _variant(src, tmp_path / "v2.json", 3, 2.0)
     table = read_saebench(tmp_path)
     row = table.frame.iloc[0]
+    col = "absorption_mean_absorption_fraction_score"
     assert len(table.frame) == 1
-    assert row["absorption_mean_absorption_fraction_score@v2"] == pytest.approx(
-        2 * row["absorption_mean_absorption_fraction_score@v1"])
-    assert "absorption_mean_absorption_fraction_score" not in table.frame.columns
-    assert any("disagree" in n for n in table.notes)
+    # equal coverage: the base column takes the last file by name, the other file's value is kept per file
+    assert row[col] == pytest.approx(2 * row[f"{col}@v1"])
+    assert f"{col}@v2" not in table.frame.columns
+    assert any("disagree" in n and col in n and "v1" in n for n in table.notes)
+
+
+def test_per_file_columns_are_merged_where_the_files_agree(tmp_path):
+    """Two files overlap on one SAE and agree there: one column, no COL@FILE, no note."""
+    src = FIXTURES / "absorption__absorption_expected_results.json"
+    _variant(src, tmp_path / "a.json", 1, 1.0)
+    _variant(src, tmp_path / "b.json", 2, 1.5)
+    _variant(src, tmp_path / "c.json", 2, 1.5)  # same SAE as b.json, same values
+    table = read_saebench(tmp_path)
+    col = "absorption_mean_absorption_fraction_score"
+    assert not any("@" in c for c in table.frame.columns)
+    assert not any("disagree" in n for n in table.notes)
+    vals = sorted(table.frame[col])
+    assert vals[1] == pytest.approx(1.5 * vals[0])
+    # a third, disagreeing file covering fewer SAEs: the agreeing majority keeps the base column
+    _variant(src, tmp_path / "z.json", 2, 3.0)
+    table = read_saebench(tmp_path)
+    f = table.frame.set_index("sae_id")
+    assert sorted(f[col].dropna()) == pytest.approx(vals)
+    assert f[f"{col}@z"].notna().sum() == 1
+    from audit.orientation import resolve_proxies, rule_for
+
+    assert rule_for(f"{col}@z") is not None  # recognised by its base name
+    assert f"{col}@z" not in [c for c, _, _ in resolve_proxies(list(table.frame.columns))]
+    assert resolve_proxies(list(table.frame.columns), [f"{col}@z"])[0][1] == "polysemantic"
 
 
 def test_unrecognisable_inputs(tmp_path):
@@ -209,16 +235,38 @@ def test_reliability_folder_joins_core_with_ravel_and_unlearning():
     rows = frame.loc[csv.index]
     assert np.allclose(rows["core_l0"], csv["reproduced_core_l0"])
     assert np.allclose(rows["core_loss_recovered"], csv["reproduced_core_loss_recovered"])
-    # the reproduced RAVEL/unlearning scores of the processed files, per SAE
+    # by default the published scores (the release's own numbers, as in the derived CSV), labelled
+    for name in csv.index:
+        assert rows.loc[name, "ravel_cause_score"] == pytest.approx(csv.loc[name, "published_ravel_cause_score"])
+        assert rows.loc[name, "unlearning_score"] == pytest.approx(
+            csv.loc[name, "published_unlearning_unlearning_score"])
+        assert rows.loc[name, "architecture"] == canonical_architecture(csv.loc[name, "arch"])
+    assert table.provenance["ravel_cause_score"] == "published"
+    assert any("published scores used" in n for n in table.notes)
+    # the reproduced RAVEL/unlearning scores of the processed files, per SAE, on request
+    rep = read_saebench(folder, scores="reproduced")
+    rrows = rep.frame.set_index("sae_id").loc[csv.index]
     ravel = {r["sae_name"]: r for r in _load(folder / "gemma-2-2b_4k.json")["result"]["per_sae"]}
     unl = {r["sae_name"]: r for r in _load(folder / "gemma-2-2b-it_4k.json")["result"]["per_sae"]}
     for name in csv.index:
-        assert rows.loc[name, "ravel_cause_score"] == pytest.approx(ravel[name]["cause_score"])
-        assert rows.loc[name, "unlearning_score"] == pytest.approx(unl[name]["unlearning_score"])
-        assert rows.loc[name, "architecture"] == canonical_architecture(csv.loc[name, "arch"])
-    # the two absorption versions disagree and are both kept
-    assert any(c.endswith("@pythia-160m_4k_v0.3.2") for c in frame.columns)
-    assert any(c.endswith("@pythia-160m_4k_v0.6.0") for c in frame.columns)
+        assert rrows.loc[name, "ravel_cause_score"] == pytest.approx(ravel[name]["cause_score"])
+        assert rrows.loc[name, "unlearning_score"] == pytest.approx(unl[name]["unlearning_score"])
+    assert rep.provenance["ravel_cause_score"] == "reproduced"
+    assert (rows["model"] == "gemma-2-2b").all() and (rows["layer"] == 12).all()
+    # the two absorption versions disagree: the base column takes the newer file's values, the older file's
+    # values are kept as COL@FILE, and both are recognised as the same proxy
+    col = "absorption_mean_num_split_features"
+    v6 = {r["sae_name"]: r for r in _load(folder / "pythia-160m_4k_v0.6.0.json")["result"]["per_sae"]
+          if r.get("status", "ok") == "ok"}
+    v3 = {r["sae_name"]: r for r in _load(folder / "pythia-160m_4k_v0.3.2.json")["result"]["per_sae"]
+          if r.get("status", "ok") == "ok"}
+    key = "mean_num_split_features"
+    both = [n for n in v6 if n in v3 and key in v6[n] and key in v3[n] and v6[n][key] != v3[n][key]]
+    assert both
+    for n in both:
+        assert frame.loc[n, col] == pytest.approx(v6[n][key])
+        assert frame.loc[n, f"{col}@pythia-160m_4k_v0.3.2"] == pytest.approx(v3[n][key])
+    assert not any(c.endswith("@pythia-160m_4k_v0.6.0") for c in frame.columns)
 
 
 def test_sparse_probing_folder_and_whole_raw_tree():

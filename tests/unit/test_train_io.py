@@ -76,6 +76,9 @@ def test_runs_csv_equals_fresh_exact_evaluation_of_saved_weights(arch: str, tmp_
             assert row[key] == pytest.approx(getattr(m, key), rel=1e-12, abs=1e-12), key
         assert row["dead"] == m.dead and row["exact"] is True and row["diverged"] is False
         assert row["arch"] == arch and row["seed"] == i and row["width"] == 3
+        # SAEBench-style aliases: l0 = mean active latents, mse = per-element squared error
+        assert row["l0"] == row["rate"]
+        assert row["mse"] == pytest.approx(m.distortion / run.dgp.d, rel=1e-12)
 
 
 def test_failed_save_leaves_nothing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
