@@ -59,3 +59,28 @@ $(SAELENS_STAMP): constraints.txt pyproject.toml
 	touch $(SAELENS_STAMP)
 
 saelens-env: $(SAELENS_STAMP)
+
+# Regenerate tests/fixtures/saelens/ with real SAELens (scratch env; SAELens is never an rdp dependency).
+.PHONY: saelens-fixtures
+saelens-fixtures: $(SAELENS_STAMP)
+	$(SAELENS_VENV)/bin/python tests/fixtures/saelens/make_fixtures.py
+
+# rdp's batched training side by side with SAELens `train_toy_sae` (bench-results/bench_saelens.{json,md}).
+.PHONY: bench-saelens
+bench-saelens: $(STAMP) $(SAELENS_STAMP)
+	$(BIN)/python -m benchmarks.bench_saelens --saelens-python $(SAELENS_VENV)/bin/python $(BENCH_ARGS)
+
+# Mutation score of the core (issue 14): mutmut pinned in a scratch environment (mutmut and its
+# libcst/textual stack are not needed by users or by `make test`); not part of `make test`.
+# Writes bench-results/mutation.{json,md}; MUTATION_ARGS="--files audit/proxies.py --max-children 2".
+MUTMUT_VENV := .venv-mutmut
+MUTMUT_STAMP := $(MUTMUT_VENV)/.installed
+$(MUTMUT_STAMP): constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(MUTMUT_VENV)
+	$(MUTMUT_VENV)/bin/pip install --quiet --upgrade pip
+	$(MUTMUT_VENV)/bin/pip install --quiet -c constraints.txt "mutmut==3.8.1" -e '.[dev]'
+	touch $(MUTMUT_STAMP)
+
+.PHONY: mutation
+mutation: $(MUTMUT_STAMP)
+	$(MUTMUT_VENV)/bin/python -m benchmarks.mutation $(MUTATION_ARGS)

@@ -118,6 +118,9 @@ class GroundTruthConfig:
             raise InvalidArgument(f"topk k values {self.topk_k} must not exceed the width {self.train_width}")
         if self.bootstrap < 0 or self.permutations < 0:
             raise InvalidArgument("bootstrap and permutations must be ≥ 0")
+        from rdp_exact.validate import check_seed
+
+        check_seed("seed", self.seed)
 
     @classmethod
     def quick(cls, seed: int = 0) -> GroundTruthConfig:

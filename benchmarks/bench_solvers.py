@@ -35,7 +35,8 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "highs-pattern": ("highs", {"interface": "highspy", "formulation": "pattern"}),
     "highs-pyomo": ("highs", {"interface": "pyomo", "formulation": "pattern"}),
     "cpsat": ("cpsat", {"formulation": "auto"}),
-    "bnb": ("highs", {"formulation": "bnb"}),
+    "scip-pattern": ("scip", {"formulation": "pattern"}),
+    "bnb": ("bnb", {}),
 }
 
 #: The performance targets: (spec, m, k, time limit s, target s).

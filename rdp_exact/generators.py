@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rdp_exact.errors import PMFError
+from rdp_exact.errors import InvalidArgument, PMFError
 from rdp_exact.pmf import ConceptPMF, read_pmf
+from rdp_exact.validate import check_choice, check_finite, check_int, check_seed
 
 SPEC_KINDS = ("example1", "independent", "random", "pairs")
 
@@ -45,6 +46,8 @@ def _kwargs(args: str, kind: str, allowed: dict[str, type]) -> dict[str, float |
         k, v = (s.strip() for s in part.split("=", 1))
         if k not in allowed:
             raise PMFError(f"{kind}: unknown key {k!r} (allowed: {', '.join(allowed)})")
+        if k in out:
+            raise PMFError(f"{kind}: key {k!r} is given twice")
         try:
             out[k] = allowed[k](float(v)) if allowed[k] is int and float(v).is_integer() else allowed[k](v)
         except ValueError:
@@ -75,15 +78,24 @@ def independent(marginals: list[float]) -> ConceptPMF:
     return ConceptPMF.from_events(n, list(zip(masks.tolist(), probs.tolist(), strict=True)), normalize=True)
 
 
+def _pmf_check(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    """Run a validator, re-raising its error as a :class:`PMFError`."""
+    try:
+        return fn(*args, **kw)
+    except PMFError:
+        raise
+    except InvalidArgument as exc:
+        raise PMFError(str(exc)) from None
+
+
 def random_pmf(n: int, support: int, seed: int = 0, alpha: float = 1.0, empty: int = 1) -> ConceptPMF:
     """Unstructured pmf: ``support`` distinct random events with Dirichlet(alpha) weights."""
-    if n < 1 or n > 30:
-        raise PMFError(f"random: n must be in [1, 30], got {n}")
+    n = _pmf_check(check_int, "random: n", n, min=1, max=30)
+    seed = _pmf_check(check_seed, "random: seed", seed)
+    alpha = _pmf_check(check_finite, "random: alpha", alpha, positive=True)
+    empty = _pmf_check(check_choice, "random: empty", empty, (0, 1))
     universe = (1 << n) - (0 if empty else 1)
-    if support < 1 or support > universe:
-        raise PMFError(f"random: support must be in [1, {universe}] for n = {n}, got {support}")
-    if alpha <= 0:
-        raise PMFError(f"random: alpha must be positive, got {alpha}")
+    support = _pmf_check(check_int, f"random: support (for n = {n})", support, min=1, max=universe)
     rng = np.random.default_rng(seed)
     if universe <= 1 << 20:
         picks = rng.choice(universe, size=support, replace=False)
@@ -101,13 +113,11 @@ def pairs_pmf(
     n: int, pair: float, single: float, seed: int = 0, triples: int = 0, support: int | None = None
 ) -> ConceptPMF:
     """Structured pmf of co-occurring groups plus rare singletons (see module docstring)."""
-    if n < 1 or n > 20:
-        raise PMFError(f"pairs: n must be in [1, 20], got {n}")
-    for name, v in (("pair", pair), ("single", single)):
-        if not 0 <= v <= 1:
-            raise PMFError(f"pairs: {name} must lie in [0, 1], got {v}")
-    if triples < 0 or 3 * triples > n:
-        raise PMFError(f"pairs: triples must be in [0, {n // 3}], got {triples}")
+    n = _pmf_check(check_int, "pairs: n", n, min=1, max=20)
+    pair = _pmf_check(check_finite, "pairs: pair", pair, min=0, max=1)
+    single = _pmf_check(check_finite, "pairs: single", single, min=0, max=1)
+    seed = _pmf_check(check_seed, "pairs: seed", seed)
+    triples = _pmf_check(check_int, "pairs: triples", triples, min=0, max=n // 3)
     rng = np.random.default_rng(seed)
     order = rng.permutation(n).tolist()
     groups: list[list[int]] = [order[3 * t : 3 * t + 3] for t in range(triples)]
@@ -126,8 +136,7 @@ def pairs_pmf(
         probs *= p_pattern
     keep = np.flatnonzero(probs > 0)
     if support is not None:
-        if support < 1:
-            raise PMFError(f"pairs: support must be positive, got {support}")
+        support = _pmf_check(check_int, "pairs: support", support, min=1)
         order_idx = np.lexsort((masks[keep], -probs[keep]))
         keep = keep[order_idx[:support]]
     return ConceptPMF.from_events(

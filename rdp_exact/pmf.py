@@ -31,6 +31,7 @@ import numpy as np
 
 from rdp_exact.errors import PMFError
 from rdp_exact.io_utils import atomic_write_text
+from rdp_exact.validate import is_int, printable
 
 #: Largest number of concepts a pmf may have (events are bitmasks held in int64 arrays).
 MAX_CONCEPTS = 60
@@ -66,7 +67,7 @@ def format_event(mask: int, names: Sequence[str] | None = None) -> str:
     """Human form of an event or atom: ``{0,2}`` (or ``{a,c}`` with names); ``{}`` for the empty set."""
     cs = concepts_of(mask)
     if names is not None:
-        return "{" + ",".join(names[c] for c in cs) + "}"
+        return "{" + ",".join(printable(names[c]) for c in cs) + "}"
     return "{" + ",".join(str(c) for c in cs) + "}"
 
 
@@ -109,7 +110,7 @@ class ConceptPMF:
         and ≥ 0; Σp = 1 within 1e−9 unless ``normalize``; zero-probability events dropped.
         ``where`` optionally names each entry (e.g. ``"line 4"``) for error messages.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        if not is_int(n):
             raise PMFError(f"n must be an integer, got {n!r}")
         n = int(n)
         if n < 1:
@@ -117,7 +118,14 @@ class ConceptPMF:
         if n > MAX_CONCEPTS:
             raise PMFError(f"n = {n} is too large (at most {MAX_CONCEPTS} concepts)")
         if concept_names is not None:
-            concept_names = tuple(str(x) for x in concept_names)
+            if isinstance(concept_names, (str, bytes)) or not isinstance(concept_names, (Sequence, np.ndarray)):
+                raise PMFError(f"concept_names must be a list of strings, got {concept_names!r}")
+            for i, x in enumerate(concept_names):
+                if not isinstance(x, str):
+                    raise PMFError(f"concept_names[{i}] must be a string, got {x!r}")
+                if not x:
+                    raise PMFError(f"concept_names[{i}] is empty")
+            concept_names = tuple(concept_names)
             if len(concept_names) != n:
                 raise PMFError(f"concept_names has {len(concept_names)} names but n = {n}")
             if len(set(concept_names)) != n:
@@ -138,7 +146,7 @@ class ConceptPMF:
                     raise PMFError(f"{label}: concepts must be a list of integers, got {ev!r}") from None
                 mask = 0
                 for c in cs:
-                    if isinstance(c, bool) or not isinstance(c, (int, np.integer)):
+                    if not is_int(c):
                         raise PMFError(f"{label}: concept {c!r} is not an integer")
                     if not 0 <= int(c) < n:
                         raise PMFError(f"{label}: concept {int(c)} is out of range [0, {n})")
@@ -151,7 +159,7 @@ class ConceptPMF:
             seen[mask] = label
             try:
                 pf = float(p)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise PMFError(f"{label}: probability of event {desc} is not a number: {p!r}") from None
             if not math.isfinite(pf):
                 raise PMFError(f"{label}: probability of event {desc} is not finite ({p!r})")
@@ -199,8 +207,10 @@ class ConceptPMF:
         return self.indicator.sum(axis=1)
 
     def names(self) -> tuple[str, ...]:
-        """Concept names (given ones, else ``"0"``, ``"1"``, …)."""
-        return self.concept_names or tuple(str(i) for i in range(self.n))
+        """Display names: the given ones with control characters escaped (safe to print), else ``"0"``, ``"1"``, …"""
+        if self.concept_names is None:
+            return tuple(str(i) for i in range(self.n))
+        return tuple(printable(x) for x in self.concept_names)
 
     def items(self) -> list[tuple[int, float]]:
         """``(mask, p)`` pairs in canonical order."""
@@ -262,11 +272,12 @@ class ConceptPMF:
         return buf.getvalue()
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write as JSON or CSV by the file suffix (``.csv`` → CSV, anything else → JSON), atomically.
+        """Write as JSON or CSV by the file suffix (``.json`` or ``.csv``; anything else is refused), atomically.
 
         CSV has no place for ``n`` beyond the largest concept used, nor for names; prefer JSON.
         """
         p = Path(path)
+        check_pmf_suffix(p)
         text = self.to_csv() if p.suffix.lower() == ".csv" else self.to_json()
         return atomic_write_text(p, text)
 
@@ -296,6 +307,26 @@ class ConceptPMF:
 
 
 # ---------------------------------------------------------------------- readers
+#: File suffixes a pmf may be written with (and read from, as JSON or CSV).
+PMF_SUFFIXES = (".json", ".csv")
+_BOM = "\ufeff"
+
+
+def check_pmf_suffix(path: str | os.PathLike[str]) -> None:
+    """Refuse a pmf output path that does not end in ``.json`` or ``.csv`` (its format would be a guess)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PMF_SUFFIXES:
+        raise PMFError(f"cannot tell the format of {str(path)!r}: a pmf file must end in .json or .csv")
+
+
+def _no_bom(text: str, source: str) -> str:
+    if text.startswith(_BOM):
+        raise PMFError(
+            f"{source}: the file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM"
+        )
+    return text
+
+
 def pmf_from_dict(d: Any, *, normalize: bool = False) -> ConceptPMF:
     """Parse the JSON object form of a pmf (DESIGN §5.1)."""
     if not isinstance(d, dict):
@@ -321,16 +352,23 @@ def pmf_from_dict(d: Any, *, normalize: bool = False) -> ConceptPMF:
 
 def pmf_from_json_text(text: str, *, normalize: bool = False, source: str = "pmf") -> ConceptPMF:
     """Parse JSON text; malformed JSON is a :class:`PMFError` naming the line."""
+    _no_bom(text, source)
     try:
         d = json.loads(text, parse_constant=lambda c: float(c))
     except json.JSONDecodeError as exc:
         raise PMFError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep; an integer with too many digits
+        raise PMFError(f"{source}: cannot parse the JSON: {' '.join(str(exc).split())[:200]}") from None
     return pmf_from_dict(d, normalize=normalize)
 
 
 def pmf_from_csv_text(text: str, *, n: int | None = None, normalize: bool = False) -> ConceptPMF:
     """Parse CSV text with header ``concepts,p``. ``n`` defaults to 1 + the largest concept used."""
-    rows = list(csv.reader(io.StringIO(text)))
+    _no_bom(text, "CSV pmf")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise PMFError(f"CSV pmf: {exc}") from None
     if not rows or [c.strip() for c in rows[0]] != ["concepts", "p"]:
         raise PMFError("CSV pmf must start with the header line 'concepts,p'")
     pairs, where = [], []
@@ -375,6 +413,7 @@ def read_pmf(path: str | os.PathLike[str], *, normalize: bool = False) -> Concep
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PMFError(f"cannot read pmf file {str(p)!r}: {exc}") from None
+    _no_bom(text, str(p))
     if p.suffix.lower() == ".csv":
         return pmf_from_csv_text(text, normalize=normalize)
     return pmf_from_json_text(text, normalize=normalize, source=str(p))

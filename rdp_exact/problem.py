@@ -12,7 +12,8 @@ SAE and its exact evaluation. Only ``optimal`` with gap 0 may be called exact (:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -39,6 +40,75 @@ class Status(StrEnum):
     """A time or node limit stopped the solver before a proof; the best SAE found (if any) is kept."""
 
 
+class SolverName(StrEnum):
+    """The methods ``rdp_exact.solvers.solve`` can route a query to (DESIGN §4)."""
+
+    AUTO = "auto"
+    """Pick a method per query (:mod:`rdp_exact.solvers.auto`); the :class:`Solution` names the one that ran."""
+    BRUTE = "brute"
+    """Exhaustive enumeration (:mod:`rdp_exact.solvers.brute`): the oracle every other method is tested against."""
+    BNB = "bnb"
+    """Exact branch-and-bound over atom sets (:mod:`rdp_exact.solvers.bnb_free`): free class, min D, no budgets."""
+    HIGHS = "highs"
+    """The integer programs of :mod:`rdp_exact.solvers.mip_model` solved by HiGHS (:mod:`rdp_exact.solvers.milp`)."""
+    CPSAT = "cpsat"
+    """The same integer programs solved by OR-Tools CP-SAT (:mod:`rdp_exact.solvers.cpsat`)."""
+    SCIP = "scip"
+    """The same integer programs solved by SCIP through PySCIPOpt (:mod:`rdp_exact.solvers.scip`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolverInfo(Mapping[str, Any]):
+    """Typed backend details of one solve; each backend has a subclass (:mod:`rdp_exact.solvers.info`).
+
+    Read like a mapping (``info["nodes"]``, ``info.get("formulation")``) over :meth:`to_dict`, which is
+    what the JSON ``info`` block holds. Fields that are None are left out of the dict.
+    """
+
+    requested: str | None = None
+    """The ``solver`` the caller asked for (``auto`` or a method name); None when a backend was called directly."""
+    route: str | None = None
+    """Why this method answered (the ``auto`` rule that fired, or "requested")."""
+    notes: tuple[str, ...] = ()
+    """Remarks for the user (a clamped width, a bound that closed trivially, ...)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Backend keys without a typed field."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON ``info`` object."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            v = getattr(self, f.name)
+            if v is None or (f.name == "notes" and not v):
+                continue
+            out[f.name] = _jsonable(v)
+        out.update(self.extra)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, SolverInfo):
+        return v.to_dict()
+    if isinstance(v, StrEnum):
+        return v.value
+    if isinstance(v, tuple | list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _jsonable(x) for k, x in v.items()}
+    return v
+
+
 @dataclass(frozen=True)
 class Problem:
     """One query of DESIGN §1.4."""
@@ -50,7 +120,7 @@ class Problem:
     k: int
     """Per-sample cap on active latents, 1 ≤ k ≤ m."""
     minimize: Objective = "distortion"
-    """Primary objective."""
+    """Primary objective: distortion | rate | poly (the other two are tie-breaks, in the order D, R, P)."""
     max_rate: float | None = None
     """Budget r on R (expected L0), or None."""
     max_distortion: float | None = None
@@ -89,6 +159,8 @@ class Problem:
             raise InvalidArgument(f"coefficients must be integer or disjoint, got {self.coefficients!r}")
         if self.encoder_weights not in ("ternary", "binary"):
             raise InvalidArgument(f"encoder weights must be ternary or binary, got {self.encoder_weights!r}")
+        if self.encoder == "free" and self.encoder_weights != "ternary":
+            raise InvalidArgument("encoder weights apply to the threshold class only: drop --encoder-weights or use --encoder threshold")
         if self.poly not in ("joint", "decoder"):
             raise InvalidArgument(f"poly must be joint or decoder, got {self.poly!r}")
 
@@ -121,7 +193,7 @@ class Problem:
 def lex_order(minimize: Objective) -> tuple[Objective, ...]:
     """Lexicographic objective order: the primary, then D, R, P without the primary."""
     rest = tuple(x for x in ("distortion", "rate", "poly") if x != minimize)
-    return (minimize, *rest)  # type: ignore[return-value]
+    return (minimize, *rest)  # type: ignore[return-value, arg-type]
 
 
 def within_budgets(problem: Problem, rate: float, distortion: float, poly: float) -> bool:
@@ -138,10 +210,12 @@ class Solution:
     """Typed record of one solve (DESIGN §4)."""
 
     problem: Problem
+    """The query solved (after width clamping, see ``info.notes``)."""
     status: Status
     solver: str
-    """Backend name: ``brute``, ``highs``, ``cpsat``."""
+    """The method that answered: a :class:`SolverName` value other than ``auto``."""
     solver_version: str
+    """Real version of that method's engine (e.g. ``highspy 1.12.0``, ``ortools 9.15``, ``rdp 0.1.0``)."""
     wall_time_s: float
     objective: float | None = None
     """Primary objective value of the returned SAE (None when no SAE)."""
@@ -151,8 +225,13 @@ class Solution:
     """(objective − bound) / max(|objective|, 1e−9); 0 when proven; None when unknown."""
     sae: CombinatorialSAE | None = None
     evaluation: Evaluation | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    """Backend details: formulation, probability scaling, node counts, …"""
+    info: SolverInfo = field(default_factory=SolverInfo)
+    """Backend details (a typed record per backend): formulation, probability scaling, node counts, …
+    A plain dict given here is wrapped as ``SolverInfo(extra=...)``."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.info, SolverInfo):
+            object.__setattr__(self, "info", SolverInfo(extra=dict(self.info)))
 
     @property
     def is_exact(self) -> bool:
@@ -195,6 +274,8 @@ class Solution:
             ]
         return {
             "problem": self.problem.to_dict(),
+            "class": "binary",
+            "decoder_bias": False,
             "status": self.status.value,
             "exact": self.is_exact,
             "solver": {"name": self.solver, "version": self.solver_version},
@@ -212,7 +293,7 @@ class Solution:
             if sae is None or sae.encoder is None
             else [{"weights": list(u.weights), "threshold": u.threshold} for u in sae.encoder],
             "code": code,
-            "info": self.info,
+            "info": self.info.to_dict(),
             "pmf_sha256": pmf.sha256(),
         }
 

@@ -171,6 +171,8 @@ def print_solution(sol: Solution, *, quiet: bool = False) -> None:
     }[sol.status]
     c.print(f"[bold]{status}[/bold] [{colour}]{proof}[/{colour}] — {sol.solver} {sol.solver_version}, "
             f"{sol.wall_time_s:.3g} s")
+    for note in sol.info.get("notes", ()):
+        c.print(f"note: {note}", markup=False)
     if quiet:
         if sol.evaluation is not None:
             c.print(f"R = {fmt(sol.rate)}  D = {fmt(sol.distortion)}  P = {fmt(sol.poly)}")

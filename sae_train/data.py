@@ -96,6 +96,9 @@ class DGP:
         d = pmf.n if d is None else d
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
             raise InvalidArgument(f"d must be a positive integer, got {d!r}")
+        from rdp_exact.validate import check_seed
+
+        seed = check_seed("dgp seed", seed)
         return cls(pmf, concept_directions(pmf.n, d, seed), magnitudes, noise_std, seed)
 
     @property
@@ -159,9 +162,12 @@ class DGP:
         try:
             meta = json.loads(jp.read_text())
             V = load(wp.read_bytes())["V"].numpy()
-        except (json.JSONDecodeError, KeyError, OSError) as exc:
-            raise InvalidArgument(f"cannot read the DGP in {str(folder)!r}: {exc}") from None
-        return cls(pmf_from_dict(meta["pmf"]), V, meta["magnitudes"], meta["noise_std"], meta.get("seed"))
+            return cls(pmf_from_dict(meta["pmf"]), V, meta["magnitudes"], meta["noise_std"], meta.get("seed"))
+        except InvalidArgument:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged JSON or safetensors bytes (SafetensorError), wrong types
+            msg = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise InvalidArgument(f"cannot read the DGP in {str(folder)!r}: {type(exc).__name__}: {msg}") from None
 
 
 class Sampler:
@@ -185,16 +191,26 @@ class Sampler:
         self._cdf = cdf.to(self.device)
         self._ind = torch.tensor(dgp.pmf.indicator, dtype=self.dtype, device=self.device)  # [N, n]
         self._V = torch.tensor(dgp.V, dtype=self.dtype, device=self.device)  # [n, d]
+        self._X = torch.tensor(dgp.support_points(), dtype=self.dtype, device=self.device)  # [N, d]
         self.last_events: Any = None
+
+    def _events(self, batch: int) -> Any:
+        """Event indices [batch] drawn by inverse CDF (one uniform draw per sample)."""
+        import torch
+
+        u = torch.rand(batch, generator=self.generator, device=self.device, dtype=torch.float64)
+        idx = torch.searchsorted(self._cdf, u, right=True).clamp_(max=self._cdf.numel() - 1)  # [batch]
+        self.last_events = idx
+        return idx
 
     def next(self, batch: int) -> Any:
         """Draw ``batch`` samples x [batch, d]."""
         import torch
 
         g = self.generator
-        u = torch.rand(batch, generator=g, device=self.device, dtype=torch.float64)
-        idx = torch.searchsorted(self._cdf, u, right=True).clamp_(max=self._cdf.numel() - 1)  # [batch]
-        self.last_events = idx
+        idx = self._events(batch)
+        if self.dgp.exact:  # constant magnitudes, no noise: gather the support points
+            return self._X.index_select(0, idx)  # [batch, d]
         a = self._ind[idx]  # [batch, n]
         if self.dgp.magnitudes == "uniform":
             a = a * (2.0 * torch.rand(a.shape, generator=g, device=self.device, dtype=self.dtype))
@@ -204,6 +220,38 @@ class Sampler:
         if self.dgp.noise_std > 0:
             x = x + self.dgp.noise_std * torch.randn(x.shape, generator=g, device=self.device, dtype=self.dtype)
         return x
+
+
+    def next_weighted(self, batch: int) -> tuple[Any, Any]:
+        """The next batch of an exact DGP as its distinct rows and their weights.
+
+        Draws the same events as :meth:`next` (same stream) and returns x [r, d], the r ≤ min(batch, N)
+        distinct support points drawn, with weights [r] = count / batch. For a loss that is a mean of
+        per-sample terms this gives the loss and gradient of the full batch with r rows instead of ``batch``.
+        """
+        import torch
+
+        if not self.dgp.exact:
+            raise InvalidArgument("weighted batches need an exact DGP (constant magnitudes, no noise)")
+        idx = self._events(batch)
+        counts = torch.bincount(idx, minlength=self._X.shape[0])  # [N]
+        rows = torch.nonzero(counts).flatten()  # [r]
+        return self._X.index_select(0, rows), counts.index_select(0, rows).to(self.dtype) / batch
+
+
+def support_objective(dgp: DGP, device: Any = "cpu", dtype: Any = None) -> tuple[Any, Any]:
+    """Rows and weights of the exact expected objective: the support points x(S) with π(S) > 0 [N', d] and
+    their probabilities [N'] (renormalised to sum 1). Needs an exact DGP."""
+    import torch
+
+    if not dgp.exact:
+        raise InvalidArgument("the expected objective needs an exact DGP (constant magnitudes, no noise)")
+    dtype = dtype or torch.float32
+    probs = np.asarray(dgp.pmf.probs, dtype=np.float64)
+    keep = probs > 0
+    X = torch.tensor(dgp.support_points()[keep], dtype=dtype, device=device)
+    w = torch.tensor(probs[keep] / probs[keep].sum(), dtype=dtype, device=device)
+    return X, w
 
 
 def sample(dgp: DGP, num: int, *, seed: int = 0, device: Any = "cpu", dtype: Any = None) -> Any:

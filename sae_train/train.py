@@ -4,7 +4,10 @@
 sparsity coefficients and seeds) along the leading axis of one :class:`~sae_train.models.BatchedSAE`
 and runs one training loop for all of them:
 
-1. draw a batch x [batch, d] from the DGP (one shared stream seeded by ``data_seed``);
+1. draw a batch x [batch, d] from the DGP (one shared stream seeded by ``data_seed``); on an exact DGP
+   with a per-sample architecture the batch is passed as its distinct support points weighted by
+   count/batch (same loss and gradient, fewer rows; ``compress_batch``), and with
+   ``objective='expected'`` every step uses all support points weighted by π instead of a sample;
 2. forward every SAE, per-SAE losses [B]; an SAE whose loss is not finite or exceeds
    ``diverge_factor`` × max(its first loss, E||x||² of the first batch, 1e−8) is marked **diverged** at this
    step and frozen from then on (its updates are masked, the others continue unaffected);
@@ -35,14 +38,18 @@ from typing import Any
 import torch
 
 from rdp_exact.errors import InvalidArgument
-from sae_train.data import DGP, Sampler
+from rdp_exact.validate import check_distinct
+from sae_train.data import DGP, Sampler, support_objective
 from sae_train.evaluate import SAEMetrics, evaluate
 from sae_train.models import ARCHITECTURES, INITS, BatchedSAE, build_model, get_architecture
+from sae_train.models.base import row_mean
 from sae_train.models.init import init_from_atoms, init_mono, init_random
 
 log = logging.getLogger(__name__)
 
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+#: Training objectives (``--objective``): a sampled batch per step, or the exact π-weighted loss over the support.
+OBJECTIVES: tuple[str, ...] = ("sampled", "expected")
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 #: Floor of the divergence reference scale (guards data with E||x||² = 0).
@@ -138,6 +145,15 @@ class TrainConfig:
     """Loss explosion factor that marks an SAE as diverged."""
     eval_samples: int = 65536
     """Monte Carlo sample size when the DGP is not exact."""
+    objective: str = "sampled"
+    """``sampled``: each step draws ``batch_size`` samples (the dynamics the paper trains); ``expected``: each
+    step uses the exact expected loss Σ_S π(S)·loss(x(S)) over the support events (no sampling noise; needs
+    an exact DGP and a per-sample architecture, i.e. not BatchTopK)."""
+    compress_batch: bool = True
+    """Sampled objective on an exact DGP, per-sample architecture: evaluate each distinct event of a batch
+    once, weighted by its count (the same loss and gradient as the full batch, with ≤ N rows)."""
+    threads: int = 0
+    """Torch CPU threads during training (0: leave torch's setting unchanged)."""
 
     def __post_init__(self) -> None:
         cls = get_architecture(self.arch)
@@ -179,6 +195,8 @@ class TrainConfig:
         for v in self.sparsity:
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise InvalidArgument(f"sparsity coefficient (--l1) must be a finite number ≥ 0, got {v!r}")
+        for name in ("k", "seeds", "lr", "sparsity"):  # a repeated value would train the same SAE twice
+            check_distinct(name, getattr(self, name))
         if self.device not in DEVICES:
             raise InvalidArgument(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.dtype not in DTYPES:
@@ -193,6 +211,13 @@ class TrainConfig:
             raise InvalidArgument(f"Adam betas must be two numbers in [0, 1), got {self.betas!r}")
         if self.eval_samples < 2:
             raise InvalidArgument(f"eval-samples must be at least 2, got {self.eval_samples}")
+        if self.objective not in OBJECTIVES:
+            raise InvalidArgument(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.objective == "expected" and not cls.per_sample:
+            raise InvalidArgument(f"objective 'expected' needs a per-sample architecture; {self.arch!r} couples "
+                                  "the samples of a batch (use --objective sampled)")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
+            raise InvalidArgument(f"threads must be an integer ≥ 0, got {self.threads!r}")
 
     @property
     def architecture(self) -> type[BatchedSAE]:
@@ -298,18 +323,14 @@ class BatchedAdam:
         t = self.step_count
         bc1 = 1 - self.beta1**t
         bc2_sqrt = math.sqrt(1 - self.beta2**t)
-        all_active = bool(active.all())
+        if bool(active.all()):
+            self._step_all(bc1, bc2_sqrt)
+            return
         for name, p in self.params.items():
             g = p.grad if p.grad is not None else torch.zeros_like(p)
             shape = (-1,) + (1,) * (p.ndim - 1)
             step_size = (self.lr / bc1).reshape(shape)
             m, v = self.exp_avg[name], self.exp_avg_sq[name]
-            if all_active:  # fast path: in place, no masking
-                m.lerp_(g, 1 - self.beta1)
-                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
-                denom = v.sqrt().div_(bc2_sqrt).add_(self.eps)
-                p.sub_(step_size * (m / denom))
-                continue
             act = active.reshape(shape)
             m_new = torch.lerp(m, g, 1 - self.beta1)
             v_new = v * self.beta2 + (1 - self.beta2) * g * g
@@ -318,6 +339,25 @@ class BatchedAdam:
             denom = v.sqrt() / bc2_sqrt + self.eps
             upd = p - step_size * (m / denom)
             p.copy_(torch.where(act, upd, p))
+
+    def _step_all(self, bc1: float, bc2_sqrt: float) -> None:
+        """Every SAE live: the same update, in place, as a handful of ``torch._foreach_*`` calls."""
+        names = [n for n, p in self.params.items() if p.grad is not None]
+        if not names:
+            return
+        ps: list[torch.Tensor] = [self.params[n] for n in names]
+        gs: list[torch.Tensor] = [p.grad for p in ps if p.grad is not None]
+        ms = [self.exp_avg[n] for n in names]
+        vs = [self.exp_avg_sq[n] for n in names]
+        sizes = [(self.lr / bc1).reshape((-1,) + (1,) * (p.ndim - 1)) for p in ps]
+        torch._foreach_lerp_(ms, gs, 1 - self.beta1)
+        torch._foreach_mul_(vs, self.beta2)
+        torch._foreach_addcmul_(vs, gs, gs, value=1 - self.beta2)
+        denom = torch._foreach_sqrt(vs)
+        torch._foreach_div_(denom, bc2_sqrt)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_div_(denom, sizes)  # denom / step size
+        torch._foreach_addcdiv_(ps, ms, denom, value=-1.0)
 
 
 @dataclass(frozen=True)
@@ -355,6 +395,29 @@ def _history_rows(step: int, metrics: Sequence[SAEMetrics], loss: Sequence[float
     return rows
 
 
+def check_dgp(dgp: DGP, cfg: TrainConfig) -> None:
+    """InvalidArgument when ``cfg`` cannot train on ``dgp`` (the expected objective needs an exact DGP)."""
+    if cfg.objective == "expected" and not dgp.exact:
+        raise InvalidArgument("objective 'expected' needs an exact DGP: constant magnitudes and no noise "
+                              f"(got magnitudes {dgp.magnitudes!r}, noise {dgp.noise_std:g})")
+
+
+def batch_source(dgp: DGP, cfg: TrainConfig, device: torch.device,
+                 dtype: torch.dtype) -> Callable[[], tuple[torch.Tensor, torch.Tensor | None]]:
+    """The per-step input of :func:`train`: a function returning x [rows, d] and row weights [rows] (None for a
+    plain batch mean). Expected objective: the support with weights π; sampled on an exact DGP with a
+    per-sample architecture (``compress_batch``): the distinct events of the batch with weights count/batch;
+    otherwise the ``batch_size`` samples themselves."""
+    check_dgp(dgp, cfg)
+    if cfg.objective == "expected":
+        X, w = support_objective(dgp, device, dtype)
+        return lambda: (X, w)
+    sampler = Sampler(dgp, cfg.data_seed, device, dtype)
+    if cfg.compress_batch and dgp.exact and cfg.architecture.per_sample:
+        return lambda: sampler.next_weighted(cfg.batch_size)
+    return lambda: (sampler.next(cfg.batch_size), None)
+
+
 def _divergence(loss: torch.Tensor, ref: torch.Tensor, factor: float) -> torch.Tensor:
     """[B] bool: loss not finite or above factor × ref."""
     return ~torch.isfinite(loss) | (loss > factor * ref)
@@ -368,7 +431,25 @@ def train(
     progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train every SAE of ``cfg`` at once (module docstring); return final weights, metrics, history."""
+    if cfg.threads:
+        saved = torch.get_num_threads()
+        torch.set_num_threads(cfg.threads)
+        try:
+            return _train(dgp, cfg, exact_atoms=exact_atoms, progress=progress)
+        finally:
+            torch.set_num_threads(saved)
+    return _train(dgp, cfg, exact_atoms=exact_atoms, progress=progress)
+
+
+def _train(
+    dgp: DGP,
+    cfg: TrainConfig,
+    *,
+    exact_atoms: Mapping[int, Sequence[int]] | None,
+    progress: Callable[[int], None] | None,
+) -> TrainResult:
     t0 = time.perf_counter()
+    check_dgp(dgp, cfg)
     device = resolve_device(cfg.device)
     specs = cfg.specs()
     model = make_model(dgp, cfg, specs, exact_atoms=exact_atoms, device=device)
@@ -376,7 +457,7 @@ def train(
     dtype = DTYPES[cfg.dtype]
     lr = torch.tensor([s.lr for s in specs], dtype=dtype, device=device)
     opt = BatchedAdam(model.trainable(), lr, cfg.betas, cfg.eps)
-    sampler = Sampler(dgp, cfg.data_seed, device, dtype)
+    next_batch = batch_source(dgp, cfg, device, dtype)
     active = torch.ones(B, dtype=torch.bool, device=device)
     stop_step: list[int | None] = [None] * B
     last_loss = torch.full((B,), float("nan"), dtype=dtype, device=device)
@@ -388,12 +469,12 @@ def train(
         if cfg.log_every and step % cfg.log_every == 0:
             mets = evaluate(model, dgp, samples=min(cfg.eval_samples, 8192))
             history += _history_rows(step, mets, last_loss.tolist(), [s is not None for s in stop_step])
-        x = sampler.next(cfg.batch_size)
-        out = model(x, training=True)
-        parts = model.loss(x, out)
+        x, w = next_batch()
+        out = model(x, training=True, weights=w)
+        parts = model.loss(x, out, w)
         loss = parts.total.detach()
         if ref is None:
-            scale = torch.clamp((x * x).sum(-1).mean(), min=REF_FLOOR)
+            scale = torch.clamp(row_mean((x * x).sum(-1)[None], w)[0], min=REF_FLOOR)
             ref = torch.where(torch.isfinite(loss), torch.maximum(loss, scale), scale)
         bad = active & _divergence(loss, ref, cfg.diverge_factor)
         if bool(bad.any()):
@@ -451,7 +532,8 @@ def train_loop_reference(
     """The slow reference: each SAE of ``cfg`` trained alone (B = 1) with ``torch.optim.Adam``.
 
     Returns, per SAE, its final single-SAE model (on CPU) and the step it diverged at (None if never).
-    Same data stream, initialisation, divergence rule and post-step rules as :func:`train`.
+    The sampled objective uses the full batch of rows (never the compressed one). Same data stream,
+    initialisation, divergence rule and post-step rules as :func:`train`.
     """
     device = resolve_device(cfg.device)
     out: list[tuple[BatchedSAE, int | None]] = []
@@ -460,15 +542,16 @@ def train_loop_reference(
         params = list(model.trainable().values())
         opt = torch.optim.Adam(params, lr=spec.lr, betas=cfg.betas, eps=cfg.eps, foreach=False)
         sampler = Sampler(dgp, cfg.data_seed, device, DTYPES[cfg.dtype])
+        fixed = support_objective(dgp, device, DTYPES[cfg.dtype]) if cfg.objective == "expected" else None
         ref: float | None = None
         stopped: int | None = None
         for step in range(cfg.steps):
-            x = sampler.next(cfg.batch_size)
-            o = model(x, training=True)
-            parts = model.loss(x, o)
+            x, w = fixed if fixed is not None else (sampler.next(cfg.batch_size), None)  # dense rows
+            o = model(x, training=True, weights=w)
+            parts = model.loss(x, o, w)
             loss = float(parts.total.detach()[0])
             if ref is None:
-                scale = max(float((x * x).sum(-1).mean()), REF_FLOOR)
+                scale = max(float(row_mean((x * x).sum(-1)[None], w)[0]), REF_FLOOR)
                 ref = max(loss, scale) if math.isfinite(loss) else scale
             if not math.isfinite(loss) or loss > cfg.diverge_factor * ref:
                 stopped = step

@@ -42,7 +42,7 @@ app = typer.Typer(
 
 def _register_all() -> None:
     """Attach every subcommand (imports stay light: heavy libraries load inside commands)."""
-    from rdp.cli import audit, falsify, reproduce, solve, sweep, train
+    from rdp.cli import audit, dgp, falsify, reproduce, solve, sweep, train
 
     solve.register(app)
     train.register(app)
@@ -50,6 +50,7 @@ def _register_all() -> None:
     falsify.register(app)
     sweep.register(app)
     reproduce.register(app)
+    dgp.register(app)
 
 
 _register_all()
@@ -58,8 +59,15 @@ _register_all()
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the app and map errors to one stderr line and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="rdp: %(levelname)s: %(message)s")
+    from rdp.cli.repeats import check_repeated_options
+    from rdp_exact.io_utils import sigterm_as_interrupt
+
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        rc = app(args=list(argv) if argv is not None else None, standalone_mode=False, prog_name="rdp")
+        with sigterm_as_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C (docs/reliability.md)
+            command = typer.main.get_command(app)
+            check_repeated_options(command, args)  # `--k 1 --k 2` would silently keep the last
+            rc = command(args=args, standalone_mode=False, prog_name="rdp")
     except InvalidArgument as exc:
         print(f"rdp: error: {exc}", file=sys.stderr)
         return ExitCode.INVALID

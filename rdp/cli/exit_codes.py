@@ -18,5 +18,9 @@ class ExitCode(IntEnum):
     """Infeasible budgets (``rdp falsify``: only mutants survived at this budget)."""
     LIMIT = 4
     """A limit was reached without a proof; the best SAE found is still written, status ``limit``."""
+    CLAIM_FALSIFIED = 1
+    """``rdp falsify``: a claim was falsified (alias of SOME_FAILED)."""
+    MUTANT_SURVIVED = 3
+    """``rdp falsify``: no claim falsified, but a mutant survived this budget (alias of INFEASIBLE)."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C or SIGTERM)."""

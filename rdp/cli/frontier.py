@@ -8,22 +8,22 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from rdp.cli.options import NormalizeOpt, PmfArg
-from rdp_exact.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from rdp_exact.theory_report import TheoryReport
 
 WidthOpt = Annotated[int, typer.Option("--width", "-m", help="number of latents m")]
 KOpt = Annotated[int, typer.Option("--k", "-k", help="cap on active latents per sample")]
-SolverOpt = Annotated[str, typer.Option(help="auto | brute | highs | cpsat")]
-TimeLimitOpt = Annotated[Optional[float], typer.Option(help="seconds per exact solve before giving up the proof")]
+SolverOpt = Annotated[str, typer.Option(help="auto | brute | bnb | highs | cpsat | scip")]
+TimeLimitOpt = Annotated[Optional[float], typer.Option(
+    help="wall-clock seconds: for the whole command (theory) or per grid point (frontier)")]
 
 
-def _check_solver(solver: str) -> None:
-    from rdp_exact.solvers import SOLVER_CHOICES
+def _check_solver(solver: str, time_limit: float | None = None) -> None:
+    from rdp_exact.solvers import check_time_limit, parse_solver
 
-    if solver not in SOLVER_CHOICES:
-        raise InvalidArgument(f"unknown solver {solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
+    parse_solver(solver)
+    check_time_limit(time_limit)
 
 
 def print_theory(rep: TheoryReport, show_steps: int = 12) -> None:
@@ -59,6 +59,8 @@ def print_theory(rep: TheoryReport, show_steps: int = 12) -> None:
     proof = "proven optimal" if opt.is_exact else f"status {opt.status.value}, NOT proven"
     c.print(f"D*_k = {fmt(opt.distortion)} at R = {fmt(opt.rate)}, P = {fmt(opt.poly)} "
             f"({proof}; {opt.solver})")
+    for note in opt.info.get("notes", ()):
+        c.print(f"note: {note}", markup=False)
     if opt.sae is not None and opt.evaluation is not None:
         live = [format_event(a, rep.pmf.concept_names) for a, ok in zip(opt.sae.atoms, opt.evaluation.live,
                                                                           strict=True) if ok]
@@ -73,6 +75,12 @@ def print_theory(rep: TheoryReport, show_steps: int = 12) -> None:
     else:
         c.print(f"rate tax (C-T4): D̄ = {fmt(tax.d_bar)}, monosemantic R ≥ {fmt(tax.rate_lower_bound)} "
                 f"vs R_opt = {fmt(tax.rate_opt)}: tax = {fmt(tax.tax)}")
+    dt = rep.distortion_tax
+    if dt is not None:
+        c.print(f"distortion tax (C-DT) at r = {fmt(dt.rate_budget)}: monosemantic D ≥ {fmt(dt.d_mono)} "
+                f"(any cap ≥ {fmt(dt.d_mono_any_cap)}) vs D*(r) = {fmt(dt.d_star)}: tax = {fmt(dt.tax)}")
+    elif rep.distortion_tax_error is not None:
+        c.print(f"distortion tax (C-DT): not computed — {rep.distortion_tax_error}")
     ex = rep.example1
     if ex is not None:
         et = Table(title=f"Example 1 (C-E1), k = {ex['k']}: closed forms, best first")
@@ -95,6 +103,12 @@ def cmd_theory(
     time_limit: TimeLimitOpt = None,
     coefficients: Annotated[str, typer.Option(help="integer | disjoint (for D*_k)")] = "integer",
     normalize: NormalizeOpt = False,
+    rate_budget: Annotated[Optional[float], typer.Option(
+        "--rate-budget", help="rate budget r of the distortion tax (default: the optimum's rate)")] = None,
+    sae_class: Annotated[str, typer.Option("--class", help="also D_min and D*_k of this SAE class: binary | "
+                                                          "real-atoms | real-codes")] = "binary",
+    decoder_bias: Annotated[bool, typer.Option("--decoder-bias/--no-decoder-bias",
+                                               help="the class has a free decoder bias")] = False,
 ) -> None:
     """Closed forms: E|S|, marginals, D_min, the monosemantic staircase, D*_k, rate tax, Example 1."""
     from rdp.cli.exit_codes import ExitCode
@@ -102,16 +116,19 @@ def cmd_theory(
     from rdp_exact.io_utils import atomic_write_json, check_writable_file
     from rdp_exact.theory_report import compute_theory
 
-    _check_solver(solver)
+    _check_solver(solver, time_limit)
     if json_out is not None:
         check_writable_file(json_out)
     dist = load_pmf(pmf, normalize=normalize)
     rep = compute_theory(dist, width, k, max_steps=max_steps, solver=solver, time_limit=time_limit,
-                         coefficients=coefficients)  # type: ignore[arg-type]
+                         coefficients=coefficients, rate_budget=rate_budget)  # type: ignore[arg-type]
     print_theory(rep)
+    from rdp.cli.solve_classes import theory_class_block
+
+    block = theory_class_block(dist, width, k, sae_class, decoder_bias, time_limit)
     if json_out is not None:
-        atomic_write_json(json_out, rep.to_json_dict())
-    if not rep.optimum.is_exact:
+        atomic_write_json(json_out, {**rep.to_json_dict(), **block})
+    if not rep.optimum.is_exact or not block["class_optimum"]["exact"] or not block["class_floor"]["exact"]:
         raise typer.Exit(ExitCode.LIMIT)
 
 
@@ -122,7 +139,7 @@ def cmd_frontier(
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     grid: Annotated[int, typer.Option(help="budget values per axis")] = 8,
     poly_levels: Annotated[str, typer.Option(help="P budgets, e.g. 0,0.15,0.3,inf (inf: none)")] = "0,0.15,0.3,inf",
-    pareto: Annotated[bool, typer.Option("--pareto", help="also compute the exact Pareto set")] = False,
+    pareto: Annotated[bool, typer.Option("--pareto/--no-pareto", help="also compute the exact Pareto set")] = False,
     solver: SolverOpt = "auto",
     time_limit: TimeLimitOpt = None,
     threads: Annotated[Optional[int], typer.Option(help="solver threads")] = None,
@@ -132,6 +149,8 @@ def cmd_frontier(
     poly: Annotated[str, typer.Option(help="threshold class: joint | decoder")] = "joint",
     max_steps: Annotated[int, typer.Option(help="corners of the monosemantic staircase to keep")] = 10_000,
     normalize: NormalizeOpt = False,
+    workers: Annotated[int, typer.Option(help="grid chains solved in parallel (local processes)")] = 1,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address: run grid chains as Ray tasks")] = None,
 ) -> None:
     """R*(δ, ρ), D*(r, ρ), P*(r, δ) on grids (each point exact), the Pareto set, and figures."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -143,6 +162,7 @@ def cmd_frontier(
     from rdp_exact.io_utils import check_writable_dir
     from rdp_exact.report import console, fmt
 
+    _check_solver(solver, time_limit)
     check_writable_dir(out)
     config = FrontierConfig(
         pmf=load_pmf(pmf, normalize=normalize),
@@ -159,6 +179,8 @@ def cmd_frontier(
         encoder_weights=encoder_weights,  # type: ignore[arg-type]
         poly=poly,  # type: ignore[arg-type]
         max_steps=max_steps,
+        workers=workers,
+        address=address,
     )
     from rich.console import Console
 

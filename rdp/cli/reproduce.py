@@ -160,6 +160,19 @@ def cmd_table2(
     _print(run_table2(cfg, out, _progress))
 
 
+def cmd_fig2(
+    out: OutOpt,
+    n: Annotated[Optional[int], typer.Option("--n", help="concepts = latents of each dictionary (default 4)")] = None,
+    mix: Annotated[Optional[float], typer.Option("--mix", help="second-concept weight of the mixed rows (default 0.5)")] = None,
+) -> None:
+    """Fig. 2: P of five representative dictionaries (monosemantic, permuted, mixed, hedged, fully dense)."""
+    from rdp.reproduce.fig2 import Fig2Config, run_fig2
+    from rdp_exact.io_utils import check_writable_dir
+
+    check_writable_dir(out)
+    _print(run_fig2(Fig2Config(**_given(n=n, mix=mix)), out, _progress))
+
+
 def cmd_all(out: OutOpt, quick: QuickOpt = False, device: DeviceOpt = None) -> None:
     """fig3, fig4 and table2 with default (or --quick) settings into OUT/fig3, OUT/fig4, OUT/table2."""
     from rdp.reproduce import run_all
@@ -179,6 +192,7 @@ def register(app: typer.Typer) -> None:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    sub.command("fig2")(cmd_fig2)
     sub.command("fig3")(cmd_fig3)
     sub.command("fig4")(cmd_fig4)
     sub.command("table2")(cmd_table2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -51,9 +52,14 @@ def cmd_solve(
     coefficients: Annotated[str, opt(Problem, "coefficients")] = field_default(Problem, "coefficients"),
     encoder_weights: Annotated[str, opt(Problem, "encoder_weights")] = field_default(Problem, "encoder_weights"),
     poly: Annotated[str, opt(Problem, "poly")] = field_default(Problem, "poly"),
-    solver: Annotated[str, typer.Option(help="auto | brute | highs | cpsat")] = "auto",
-    time_limit: Annotated[Optional[float], typer.Option(help="seconds before giving up the proof")] = None,
+    solver: Annotated[str, typer.Option(help="auto | brute | bnb | highs | cpsat | scip (a named method runs or "
+                                             "the command says why not)")] = "auto",
+    time_limit: Annotated[Optional[float], typer.Option(
+        help="wall-clock seconds for the whole solve, model building included")] = None,
     threads: Annotated[Optional[int], typer.Option(help="solver threads")] = None,
+    sae_class: Annotated[str, typer.Option("--class", help="SAE class: binary | real-atoms | real-codes")] = "binary",
+    decoder_bias: Annotated[bool, typer.Option("--decoder-bias/--no-decoder-bias",
+                                               help="add a free decoder bias (real classes)")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the result as JSON")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="write a picture of the SAE (PNG/PDF/SVG)")] = None,
     normalize: NormalizeOpt = False,
@@ -65,16 +71,25 @@ def cmd_solve(
     from rdp_exact.generators import load_pmf
     from rdp_exact.io_utils import atomic_write_json, check_distinct_outputs, check_writable_file
     from rdp_exact.problem import Problem, Status
-    from rdp_exact.solvers import SOLVER_CHOICES, solve
+    from rdp_exact.solvers import check_time_limit, parse_solver, solve
 
-    if solver not in SOLVER_CHOICES:
-        raise InvalidArgument(f"unknown solver {solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
+    t_start = time.perf_counter()
+    parse_solver(solver)
+    check_time_limit(time_limit)
     check_distinct_outputs(json=json_out, plot=plot)
     if json_out is not None:
         check_writable_file(json_out)
     if plot is not None:
         check_writable_file(plot)
         report.check_plot_suffix(plot)
+    if sae_class != "binary" or decoder_bias:
+        from rdp.cli.solve_classes import solve_real_class
+
+        solve_real_class(pmf, width=width, k=k, sae_class=sae_class, decoder_bias=decoder_bias, minimize=minimize,
+                         max_rate=max_rate, max_distortion=max_distortion, max_poly=max_poly, encoder=encoder,
+                         coefficients=coefficients, time_limit=time_limit, threads=threads, json_out=json_out,
+                         plot=plot, normalize=normalize, quiet=quiet)
+        return
     dist = load_pmf(pmf, normalize=normalize)
     problem = Problem(
         pmf=dist,
@@ -89,7 +104,9 @@ def cmd_solve(
         encoder_weights=encoder_weights,  # type: ignore[arg-type]
         poly=poly,  # type: ignore[arg-type]
     )
-    sol = solve(problem, solver, time_limit=time_limit, threads=threads)
+    # the limit is a budget for the whole command: loading the pmf counts against it
+    deadline = None if time_limit is None else t_start + time_limit
+    sol = solve(problem, solver, threads=threads, deadline=deadline)
     report.print_solution(sol, quiet=quiet)
     if json_out is not None:
         atomic_write_json(json_out, sol.to_json_dict())

@@ -68,9 +68,12 @@ def cmd_sweep(
         _check_export(export)
         if export.resolve().parent != out.resolve():  # a file inside --out is checked with --out
             check_writable_file(export)
-    summary = sw.run_sweep(
-        jobs, out, backend=backend, workers=workers, resume=resume, address=address, progress=not no_progress
-    )
+    from rdp_exact.io_utils import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():  # `kill PID` stops the workers and keeps every finished row, like Ctrl-C
+        summary = sw.run_sweep(
+            jobs, out, backend=backend, workers=workers, resume=resume, address=address, progress=not no_progress
+        )
     _print_summary(summary)
     if export is not None:
         _export(out, export)

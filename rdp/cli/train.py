@@ -32,51 +32,92 @@ def cmd_train(
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="samples per step")] = 256,
     init: Annotated[str, typer.Option("--init", help="random | mono | exact")] = "random",
-    zero_bias: Annotated[bool, typer.Option("--zero-bias", help="A2: biases fixed at 0")] = False,
+    zero_bias: Annotated[bool, typer.Option("--zero-bias/--no-zero-bias", help="A2: biases fixed at 0")] = False,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
     dtype: Annotated[str, typer.Option("--dtype", help="float32 | float64")] = "float32",
+    objective: Annotated[
+        str, typer.Option("--objective", help="sampled (a batch per step) | expected (exact π-weighted loss)")
+    ] = "sampled",
+    threads: Annotated[int, typer.Option("--threads", help="torch CPU threads (0: torch's default)")] = 0,
+    compress_batch: Annotated[
+        bool,
+        typer.Option("--compress-batch/--no-compress-batch",
+                     help="exact DGP: each distinct event of a batch once, weighted by its count (same gradient)"),
+    ] = True,
     magnitudes: Annotated[str, typer.Option("--magnitudes", help="constant | uniform | exponential")] = "constant",
     noise: Annotated[float, typer.Option("--noise", help="std of Gaussian noise on x")] = 0.0,
     dgp_seed: Annotated[int, typer.Option("--dgp-seed", help="seed of the concept directions V")] = 0,
     data_seed: Annotated[int, typer.Option("--data-seed", help="seed of the sample stream")] = 0,
     log_every: Annotated[int, typer.Option("--log-every", help="evaluate every N steps (0: at the end)")] = 0,
-    solver: Annotated[str, typer.Option("--solver", help="--init exact: auto | brute | highs | cpsat")] = "auto",
+    solver: Annotated[
+        Optional[str], typer.Option("--solver", help="--init exact: auto | brute | highs | cpsat (default auto)")
+    ] = None,
     normalize: Annotated[bool, typer.Option("--normalize", help="rescale pmf probabilities")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
 ) -> None:
     """Train SAEs on the toy DGP of a pmf; write DIR/sae_*/ (SAELens format), DIR/dgp.*, DIR/runs.csv."""
-    from rdp_exact.generators import load_pmf
-    from sae_train.data import DGP
-    from sae_train.io import check_run_dir, save_run
-    from sae_train.train import TrainConfig, exact_init_atoms, resolve_device
+    from rdp_exact.io_utils import sigterm_as_interrupt
 
-    if seeds < 1:
-        raise InvalidArgument(f"--seeds must be at least 1, got {seeds}")
-    cfg = TrainConfig(
-        arch=arch,
-        width=width,
-        steps=steps,
-        k=tuple(k or ()),
-        seeds=tuple(range(seeds)),
-        lr=tuple(lr) if lr else (1e-2,),
-        sparsity=tuple(l1 or ()),
-        batch_size=batch_size,
-        init=init,
-        zero_bias=zero_bias,
-        device=device,
-        dtype=dtype,
-        log_every=log_every,
-        data_seed=data_seed,
-    )
-    resolve_device(cfg.device)
-    check_run_dir(out)
-    dist = load_pmf(pmf, normalize=normalize)
-    dgp = DGP.make(dist, d, magnitudes=magnitudes, noise_std=noise, seed=dgp_seed)
-    exact_atoms = exact_init_atoms(dgp, cfg, solver=solver) if cfg.init == "exact" else None
-    result = _train_with_progress(dgp, cfg, exact_atoms, quiet)
-    save_run(out, dgp, result)
-    if not quiet:
-        _print_summary(result, out)
+    with sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C: no staging folder is left behind
+        from rdp_exact.generators import load_pmf
+        from rdp_exact.validate import check_int, check_seed
+        from sae_train.data import DGP
+        from sae_train.io import check_run_dir, save_run
+        from sae_train.train import TrainConfig, check_dgp, exact_init_atoms, resolve_device
+
+        check_int("--seeds", seeds, min=1)
+        check_seed("--dgp-seed", dgp_seed)
+        check_seed("--data-seed", data_seed)
+        _check_flags(arch, k, l1, init, solver)
+        cfg = TrainConfig(
+            arch=arch,
+            width=width,
+            steps=steps,
+            k=tuple(k or ()),
+            seeds=tuple(range(seeds)),
+            lr=tuple(lr) if lr else (1e-2,),
+            sparsity=tuple(l1 or ()),
+            batch_size=batch_size,
+            init=init,
+            zero_bias=zero_bias,
+            device=device,
+            dtype=dtype,
+            log_every=log_every,
+            data_seed=data_seed,
+            objective=objective,
+            threads=threads,
+            compress_batch=compress_batch,
+        )
+        resolve_device(cfg.device)
+        check_run_dir(out)
+        dist = load_pmf(pmf, normalize=normalize)
+        dgp = DGP.make(dist, d, magnitudes=magnitudes, noise_std=noise, seed=dgp_seed)
+        check_dgp(dgp, cfg)
+        exact_atoms = exact_init_atoms(dgp, cfg, solver=solver or "auto") if cfg.init == "exact" else None
+        result = _train_with_progress(dgp, cfg, exact_atoms, quiet)
+        save_run(out, dgp, result)
+        if not quiet:
+            _print_summary(result, out)
+
+
+def _check_flags(arch: str, k: list[int] | None, l1: list[float] | None, init: str, solver: str | None) -> None:
+    """Refuse flags the chosen architecture or init would silently ignore."""
+    from rdp_exact.validate import check_choice
+    from sae_train.models import ARCHITECTURES
+
+    cls = ARCHITECTURES.get(arch)
+    if cls is None:
+        return  # TrainConfig names the unknown architecture
+    if l1 and cls.sparsity_name is None:
+        raise InvalidArgument(f"--l1 has no effect with --arch {arch} (no sparsity penalty): drop it")
+    if k and not cls.uses_k and init != "exact":
+        raise InvalidArgument(f"--k has no effect with --arch {arch} unless --init exact: drop it")
+    if solver is not None:
+        from rdp_exact.solvers import SOLVER_CHOICES
+
+        if init != "exact":
+            raise InvalidArgument(f"--solver {solver} has no effect without --init exact: drop it")
+        check_choice("--solver", solver, SOLVER_CHOICES)
 
 
 def _train_with_progress(dgp, cfg, exact_atoms, quiet):  # type: ignore[no-untyped-def]

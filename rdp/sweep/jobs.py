@@ -243,11 +243,12 @@ def _problem(params: Mapping[str, Any], pmf: ConceptPMF) -> Any:
 
 def _check_solve(params: Mapping[str, Any], pmf: ConceptPMF) -> None:
     _problem(params, pmf)
-    tl = params.get("time_limit")
-    if tl is not None and not tl > 0:
-        raise InvalidArgument(f"time_limit must be positive, got {tl}")
-    if params.get("threads", 1) < 1:
-        raise InvalidArgument(f"threads must be at least 1, got {params['threads']}")
+    from rdp_exact.solvers import check_time_limit
+
+    check_time_limit(params.get("time_limit"), "time_limit")  # finite and > 0 (nan and inf are refused)
+    from rdp_exact.validate import check_int
+
+    check_int("threads", params.get("threads", 1), min=1)
 
 
 def run_solve(params: Mapping[str, Any], pmf: ConceptPMF, out_dir: Path) -> list[RowOutput]:

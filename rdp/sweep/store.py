@@ -37,6 +37,7 @@ the whole row or none. Concurrent writers are safe: WAL mode plus a busy timeout
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -221,7 +222,74 @@ class ResultsStore:
             if not create:
                 raise InvalidArgument(f"no results store at {str(p)!r} (run a sweep into that folder first)")
             check_writable_file(p)
+            self._create()
+        self._check_existing()
         self._init_schema()
+
+    def _create(self) -> None:
+        """Make a new store atomically: the schema is built in a temporary sibling renamed into place,
+        so a file at the store's path is always a complete store (never an empty one)."""
+        import tempfile
+
+        from rdp_exact.io_utils import file_mode_for
+
+        mode = file_mode_for(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            os.chmod(tmp, mode)
+            os.unlink(tmp)  # SQLite creates the file itself (a 0-byte file would also do, but be explicit)
+            final = self.path
+            self.path = Path(tmp)
+            try:
+                self._init_schema()
+            finally:
+                self.path = final
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp + suffix)
+            os.chmod(tmp, mode)
+            try:  # never replace a store another process made meanwhile
+                os.link(tmp, final)
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                if not final.exists():
+                    os.replace(tmp, final)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        except BaseException:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp + suffix)
+            raise
+
+    def _check_existing(self) -> None:
+        """Refuse a file that is not a store this code wrote: empty, not SQLite, or another schema."""
+        p = self.path
+        if p.is_dir():
+            raise InvalidArgument(f"{str(p)!r} is a folder, not a results store")
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read results store {str(p)!r}: {exc.strerror or exc}") from None
+        if size == 0:
+            raise InvalidArgument(
+                f"{str(p)!r} is empty (0 bytes), not a results store: it was truncated or made by something else; "
+                "move it away to start a new sweep"
+            )
+        con = self._connect()
+        try:
+            try:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                cols = tuple(r[1] for r in con.execute("PRAGMA table_info(results)"))
+            except sqlite3.DatabaseError as exc:
+                raise InvalidArgument(f"{str(p)!r} is not a results store: {exc}") from None
+        finally:
+            con.close()
+        if "results" not in tables or cols != _NAMES:
+            what = "has no table 'results'" if "results" not in tables else "has a 'results' table of another layout"
+            raise InvalidArgument(f"{str(p)!r} is not a results store: it is an SQLite file that {what}")
 
     # ------------------------------------------------------------------ connection
     def _connect(self) -> sqlite3.Connection:

@@ -27,6 +27,7 @@ import difflib
 import itertools
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -41,6 +42,7 @@ from rdp.sweep.jobs import KINDS, JobOutcome, Param, execute_job, kind_params, u
 from rdp.sweep.store import STATUS_DONE, STORE_NAME, ResultsStore, StoreRow, code_version, job_key
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.pmf import ConceptPMF
+from rdp_exact.validate import check_int
 
 log = logging.getLogger(__name__)
 
@@ -232,17 +234,33 @@ class Job:
         return tuple(r.key for r in self.rows)
 
 
+#: ``{{``, ``}}``, a ``{field}`` or a lone brace, in a template string.
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
 def _format_templates(value: Any, point: Mapping[str, Any]) -> Any:
-    if isinstance(value, str) and "{" in value:
-        try:
-            return value.format_map(dict(point))
-        except KeyError as exc:
+    """Fill ``{name}`` fields of a string value from the job's parameters (names only: no attribute or
+    index access, no format specs); ``{{`` and ``}}`` are literal braces. Other values pass unchanged."""
+    if not isinstance(value, str) or ("{" not in value and "}" not in value):
+        return value
+
+    def fill(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok in ("{{", "}}"):
+            return tok[0]
+        name = m.group(1)
+        if name is None:
+            raise InvalidArgument(f"bad template: a lone {tok!r} (write {tok * 2} for a literal brace)")
+        if not name.isidentifier():
             raise InvalidArgument(
-                f"unknown template field {{{exc.args[0]}}} (fields: {', '.join(sorted(point))})"
-            ) from None
-        except (ValueError, IndexError) as exc:
-            raise InvalidArgument(f"bad template: {exc}") from None
-    return value
+                f"bad template field {{{_show(name)[1:-1]}}}: only a parameter name may stand in braces, e.g. {{seed}}"
+            )
+        if name not in point:
+            raise InvalidArgument(f"unknown template field {{{name}}} (fields: {', '.join(sorted(point))})")
+        v = point[name]
+        return str(v)
+
+    return _TEMPLATE_TOKEN.sub(fill, value)
 
 
 def _iter_points(table: TableSpec, params: Mapping[str, Param]) -> Iterator[dict[str, Any]]:
@@ -575,10 +593,47 @@ Submit = Callable[[Job], Any]
 OnOutcome = Callable[[Job, JobOutcome, int], None]
 
 
+#: Seconds between a pool worker's checks that its parent still runs.
+PARENT_POLL_S = 0.5
+
+
+def _exit_when_orphaned(parent_pid: int, poll_s: float = PARENT_POLL_S) -> None:
+    """Pool-worker initializer: a daemon thread ends this worker as soon as ``parent_pid`` is gone.
+
+    A sweep driver killed with SIGKILL runs no cleanup, and its workers would otherwise finish (or
+    block on) their jobs and then wait forever for work, keeping the resource tracker alive too. When
+    the parent dies the worker is re-parented, so its parent pid changes; the thread notices within
+    ``poll_s`` seconds and exits without cleanup (the job's scratch folder is in the system temp dir).
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="rdp-parent-watch", daemon=True).start()
+
+
+def _kill_pool(pool: Any) -> None:
+    """Stop a process pool now: cancel queued jobs and terminate the workers still running one."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
+
+
 def _run_local(jobs: Sequence[Job], workers: int, on_outcome: OnOutcome) -> None:
     """Run jobs on a spawn-context process pool, at most ``workers`` in flight.
 
     A worker that dies (killed, out of memory) fails only the jobs in flight; a new pool takes over.
+    Workers exit by themselves when the driver dies (:func:`_exit_when_orphaned`); on an interrupt
+    (Ctrl-C, SIGTERM) the driver terminates them.
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -587,7 +642,9 @@ def _run_local(jobs: Sequence[Job], workers: int, on_outcome: OnOutcome) -> None
     ctx = multiprocessing.get_context("spawn")
     pending = deque(jobs)
     while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_exit_when_orphaned, initargs=(os.getpid(),)
+        )
         inflight: dict[Future[JobOutcome], Job] = {}
         broken = False
         try:
@@ -613,7 +670,7 @@ def _run_local(jobs: Sequence[Job], workers: int, on_outcome: OnOutcome) -> None
                         outcome = _failed(job, f"{type(exc).__name__}: {exc}")
                     on_outcome(job, outcome, len(inflight))
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _kill_pool(pool)
             raise
         pool.shutdown(wait=True)
 
@@ -686,8 +743,8 @@ def run_sweep(
 
     if backend not in BACKENDS:
         raise InvalidArgument(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InvalidArgument(f"workers must be a positive integer, got {workers!r}")
+    if workers is not None:
+        check_int("workers", workers, min=1)
     if address is not None and backend != "ray":
         raise InvalidArgument("--address needs --backend ray")
     keys = [j.key for j in jobs] + [k for j in jobs for k in j.row_keys if k != j.key]

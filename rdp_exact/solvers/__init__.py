@@ -1,52 +1,41 @@
-"""Exact solvers behind one interface (DESIGN §4).
+"""Exact solvers behind one typed dispatch (DESIGN §4; docs/solver-dispatch.md).
 
-``solve(problem, solver="auto", ...)`` dispatches to a backend module; every backend exposes
+``solve(problem, solver="auto", ...)`` routes a query to one method — brute force, the branch-and-bound
+``bnb``, or an integer program solved by HiGHS, CP-SAT or SCIP — in :mod:`rdp_exact.solvers.dispatch`, the
+only place routing is decided. Every method's module exposes
 
     solve(problem: Problem, *, time_limit: float | None, threads: int | None,
           options: dict | None) -> Solution
 
-and raises :class:`~rdp_exact.errors.SolverUnavailable` when an instance is outside its reach.
+and a named method that cannot answer a query raises :class:`~rdp_exact.errors.SolverUnavailable`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from rdp_exact.problem import Problem, SolverName
+from rdp_exact.solvers.dispatch import METHODS, SOLVER_CHOICES, parse_solver, route, solve, why_not
+from rdp_exact.solvers.limits import check_time_limit, clamp_problem, useful_width
 
-from rdp_exact.errors import InvalidArgument
-from rdp_exact.problem import Problem, Solution
-
-#: Backend name → module path.
-BACKENDS: dict[str, str] = {
-    "brute": "rdp_exact.solvers.brute",
-    "highs": "rdp_exact.solvers.milp",
-    "cpsat": "rdp_exact.solvers.cpsat",
-}
-
-SOLVER_CHOICES = ("auto", *BACKENDS)
+#: Method name → module path (every name except ``auto``).
+BACKENDS: dict[str, str] = {name.value: m.module for name, m in METHODS.items()}
 
 
-def choose_solver(problem: Problem) -> str:
-    """The backend ``auto`` picks for ``problem`` (see BENCHMARKS.md for the evidence)."""
-    mod = importlib.import_module("rdp_exact.solvers.auto")
-    return str(mod.choose(problem))
+def choose_solver(problem: Problem) -> SolverName:
+    """The method ``auto`` runs for ``problem`` after width clamping (see :mod:`rdp_exact.solvers.auto`)."""
+    return route(clamp_problem(problem)[0], SolverName.AUTO)[0]
 
 
-def solve(
-    problem: Problem,
-    solver: str = "auto",
-    *,
-    time_limit: float | None = None,
-    threads: int | None = None,
-    options: dict[str, Any] | None = None,
-) -> Solution:
-    """Solve one query with the named backend (``auto`` chooses by instance size)."""
-    if solver not in SOLVER_CHOICES:
-        raise InvalidArgument(f"unknown solver {solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
-    if time_limit is not None and time_limit <= 0:
-        raise InvalidArgument(f"time limit must be positive, got {time_limit}")
-    if threads is not None and threads < 1:
-        raise InvalidArgument(f"threads must be at least 1, got {threads}")
-    name = choose_solver(problem) if solver == "auto" else solver
-    mod = importlib.import_module(BACKENDS[name])
-    return mod.solve(problem, time_limit=time_limit, threads=threads, options=options)  # type: ignore[no-any-return]
+__all__ = [
+    "BACKENDS",
+    "METHODS",
+    "SOLVER_CHOICES",
+    "SolverName",
+    "check_time_limit",
+    "choose_solver",
+    "clamp_problem",
+    "parse_solver",
+    "route",
+    "solve",
+    "useful_width",
+    "why_not",
+]

@@ -36,6 +36,7 @@ from rdp_exact.solvers.brute_common import LEX_EPS, Deadline, Key, budget_caps, 
 from rdp_exact.solvers.brute_free import count_atom_sets, options
 from rdp_exact.solvers.brute_free_query import solve_free
 from rdp_exact.solvers.brute_threshold import LatentTable, count_multisets, iter_batches, threshold_sae
+from rdp_exact.solvers.info import BruteInfo, from_mapping
 
 #: Largest n the free-class tables allow (they hold 2^n atoms).
 MAX_N_FREE = 10
@@ -54,12 +55,13 @@ AFFORDABLE_SAES_THRESHOLD = 2e5
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    """``rdp <package version>`` (brute force is part of this package)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-        return version("rdp")
-    except Exception:  # pragma: no cover - not installed
-        return "1"
+    try:
+        return f"rdp {version('rdp')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "rdp (not installed)"
 
 
 def free_work(n: int, n_events: int, m: int, k: int) -> float:
@@ -182,7 +184,7 @@ def solve(
     if sae is None:
         status = Status.INFEASIBLE if complete else Status.LIMIT
         return Solution(problem=problem, status=status, solver="brute", solver_version=version,
-                        wall_time_s=wall, info=info)
+                        wall_time_s=wall, info=from_mapping(BruteInfo, info))
     ev = sae.evaluate(problem.pmf, problem.k)
     vals = {"rate": ev.rate, "distortion": ev.distortion, "poly": ev.poly(problem.poly_measure)}
     if not within_budgets(problem, ev.rate, ev.distortion, vals["poly"]):  # pragma: no cover - internal bug
@@ -190,9 +192,9 @@ def solve(
     obj = vals[problem.minimize]
     if complete:
         return Solution(problem=problem, status=Status.OPTIMAL, solver="brute", solver_version=version,
-                        wall_time_s=wall, objective=obj, bound=obj, gap=0.0, sae=sae, evaluation=ev, info=info)
+                        wall_time_s=wall, objective=obj, bound=obj, gap=0.0, sae=sae, evaluation=ev, info=from_mapping(BruteInfo, info))
     return Solution(problem=problem, status=Status.LIMIT, solver="brute", solver_version=version,
-                    wall_time_s=wall, objective=obj, bound=None, gap=None, sae=sae, evaluation=ev, info=info)
+                    wall_time_s=wall, objective=obj, bound=None, gap=None, sae=sae, evaluation=ev, info=from_mapping(BruteInfo, info))
 
 
 __all__ = ["affordable", "check_size", "free_work", "solve", "LEX_EPS"]

@@ -21,23 +21,24 @@ from __future__ import annotations
 
 import math
 import time
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from rdp_exact.errors import InvalidArgument
-from rdp_exact.problem import Problem, Solution
+from rdp_exact.problem import Problem, Solution, Status
+from rdp_exact.solvers.limits import BuildInterrupted
 from rdp_exact.solvers.mip_lex import RawResult, solve_lex
 from rdp_exact.solvers.mip_model import IntExpr, LinModel
 
 
+@cache
 def _version() -> str:
-    try:
-        import ortools
+    """``ortools <package version>``."""
+    from importlib.metadata import version
 
-        return str(ortools.__version__)
-    except Exception:  # pragma: no cover
-        return "unknown"
+    return f"ortools {version('ortools')}"
 
 
 def _int_floor(v: float | int) -> int:
@@ -70,7 +71,11 @@ class CpSatBackend:
         t0 = time.perf_counter()
         cm = cp_model.CpModel()
         xs = [cm.new_int_var(int(lb), int(ub), f"x{j}") for j, (lb, ub) in enumerate(zip(model.lb, model.ub, strict=True))]
-        for cols, coefs, lo, hi in zip(model.row_cols, model.row_coefs, model.row_lo, model.row_hi, strict=True):
+        for r, (cols, coefs, lo, hi) in enumerate(
+            zip(model.row_cols, model.row_coefs, model.row_lo, model.row_hi, strict=True)
+        ):
+            if time_limit is not None and r % 2000 == 0 and time.perf_counter() - t0 > time_limit:
+                raise BuildInterrupted("time limit reached while building the CP-SAT model")
             expr = cp_model.LinearExpr.weighted_sum([xs[j] for j in cols.tolist()], [int(c) for c in coefs.tolist()])
             if lo is not None and hi is not None:
                 cm.add_linear_constraint(expr, _int_ceil(lo), _int_floor(hi))
@@ -93,24 +98,27 @@ class CpSatBackend:
         # CP-SAT 9.15's inclusion-based presolve declared feasible models with large coefficients (our
         # scaled probabilities) infeasible; switched off unless the caller sets it.
         p.presolve_inclusion_work_limit = 0
-        if time_limit is not None:
-            p.max_time_in_seconds = max(float(time_limit), 0.01)
         for key, val in options.items():
             if not hasattr(p, key):
                 raise InvalidArgument(f"unknown CP-SAT parameter {key!r}")
             setattr(p, key, val)
         build_s = time.perf_counter() - t0
+        if time_limit is not None:
+            left = float(time_limit) - build_s
+            if left <= 0:
+                raise BuildInterrupted("time limit reached while building the CP-SAT model")
+            p.max_time_in_seconds = left
         st = solver.solve(cm)
         has_sol = st in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         x = np.array([solver.value(v) for v in xs], dtype=np.float64) if has_sol else None
         if st == cp_model.OPTIMAL:
-            status = "optimal"
+            status = Status.OPTIMAL
         elif st == cp_model.INFEASIBLE:
-            status = "infeasible"
+            status = Status.INFEASIBLE
         elif st == cp_model.MODEL_INVALID:
             raise RuntimeError(f"CP-SAT rejected the model: {cm.validate()}")
         else:
-            status = "feasible" if has_sol else "limit"
+            status = Status.FEASIBLE if has_sol else Status.LIMIT
         return RawResult(
             status,
             x,

@@ -3,10 +3,10 @@ as a Pyomo model and solved by HiGHS through Pyomo's ``appsi_highs`` interface (
 
 ``options={"interface": "highspy"}`` passes the same model to highspy directly (no Pyomo; faster to build
 on large models); tests check both give the same optimum. Other option keys: ``formulation`` (``auto``,
-``pattern``, ``usage``, ``usage-full``, ``bnb``; ``auto`` hands the free-class min-D query without budgets
-to the exact branch-and-bound of :mod:`rdp_exact.solvers.bnb_free` when
-:func:`~rdp_exact.solvers.bnb_free.preferred` says so, and ``bnb`` forces it), ``heuristic`` (warm start,
-default on); every remaining key is a HiGHS option passed through unchanged.
+``pattern``, ``usage``, ``usage-full``, ``threshold``; see :func:`~rdp_exact.solvers.mip_model.build`),
+``heuristic`` (warm start, default on); every remaining key is a HiGHS option passed through unchanged.
+This backend always runs HiGHS: the branch-and-bound is its own method (``--solver bnb``), chosen only by
+:mod:`rdp_exact.solvers.dispatch`.
 
 Exactness: ``mip_rel_gap = 0`` and ``mip_abs_gap = 0``. HiGHS then prunes a node when its bound is within
 ``mip_feasibility_tolerance`` (default 1e-6) of the incumbent; the objective is multiplied by
@@ -20,12 +20,14 @@ import math
 import os
 import sys
 import time
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from rdp_exact.errors import SolverUnavailable
-from rdp_exact.problem import Problem, Solution
+from rdp_exact.errors import InvalidArgument, SolverUnavailable
+from rdp_exact.problem import Problem, Solution, Status
+from rdp_exact.solvers.limits import BuildInterrupted
 from rdp_exact.solvers.mip_lex import RawResult, solve_lex
 from rdp_exact.solvers.mip_model import IntExpr, LinModel
 
@@ -53,12 +55,30 @@ def _quiet_highs() -> Any:
     return h
 
 
+@cache
 def _version() -> str:
-    try:
-        h = _quiet_highs()
-        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-    except Exception:  # pragma: no cover - highspy missing
-        return "unknown"
+    """``highspy <package version> (HiGHS <major.minor.patch>)``."""
+    from importlib.metadata import version
+
+    h = _quiet_highs()
+    return f"highspy {version('highspy')} (HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()})"
+
+
+def highs_status(h: Any, has_solution: bool) -> tuple[Status, str]:
+    """The one mapping of a HiGHS model status to :class:`Status` (and HiGHS's own name for the record).
+
+    Only ``kOptimal`` (with mip_rel_gap = mip_abs_gap = 0) is a proof of optimality and only ``kInfeasible``
+    a proof of infeasibility; every other status (time limit, interrupt, unknown, …) is FEASIBLE when an
+    incumbent exists and LIMIT otherwise."""
+    import highspy
+
+    st = h.getModelStatus()
+    name = h.modelStatusToString(st)
+    if st == highspy.HighsModelStatus.kOptimal:
+        return Status.OPTIMAL, name
+    if st == highspy.HighsModelStatus.kInfeasible:
+        return Status.INFEASIBLE, name
+    return (Status.FEASIBLE if has_solution else Status.LIMIT), name
 
 
 def _rows_csr(model: LinModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -92,7 +112,7 @@ class _HighsBase:
     def _options(time_limit: float | None, threads: int | None, options: dict[str, Any]) -> dict[str, Any]:
         o: dict[str, Any] = dict(EXACT_OPTIONS)
         if time_limit is not None:
-            o["time_limit"] = max(float(time_limit), 0.01)
+            o["time_limit"] = max(float(time_limit), 0.001)
         if threads is not None:
             o["threads"] = int(threads)
         o.update(options)
@@ -123,6 +143,7 @@ class HighspyBackend(_HighsBase):
         t0 = time.perf_counter()
         h = _quiet_highs()
         opts = self._options(time_limit, threads, options)
+        opts.pop("time_limit", None)
         for key, v in opts.items():
             if key == "threads":
                 continue  # HiGHS fixes its thread pool per process; MIP search is serial anyway
@@ -152,10 +173,13 @@ class HighspyBackend(_HighsBase):
             sol.value_valid = True
             h.setSolution(sol)
         build_s = time.perf_counter() - t0
+        if time_limit is not None:
+            left = float(time_limit) - build_s
+            if left <= 0:
+                raise BuildInterrupted("time limit reached while passing the model to HiGHS")
+            h.setOptionValue("time_limit", left)
         h.run()
-        st = h.getModelStatus()
         info = h.getInfo()
-        MS = highspy.HighsModelStatus
         has_sol = info.primal_solution_status == 2
         x = np.array(h.getSolution().col_value) if has_sol else None
         obj = (info.objective_function_value - offset) / (objective.unit * OBJ_MULT) + objective.const if has_sol else None
@@ -163,12 +187,7 @@ class HighspyBackend(_HighsBase):
         bound_u = None
         if bound is not None and math.isfinite(bound):
             bound_u = (bound - offset) / (objective.unit * OBJ_MULT) + objective.const
-        if st == MS.kOptimal:
-            status = "optimal"
-        elif st == MS.kInfeasible:
-            status = "infeasible"
-        else:
-            status = "feasible" if has_sol else "limit"
+        status, status_name = highs_status(h, has_sol)
         return RawResult(
             status,
             x,
@@ -177,7 +196,7 @@ class HighspyBackend(_HighsBase):
             self._resolution(objective, opts),
             {
                 "interface": "highspy",
-                "highs_status": h.modelStatusToString(st),
+                "highs_status": status_name,
                 "nodes": int(info.mip_node_count),
                 "model_build_s": build_s,
                 "mip_rel_gap": opts["mip_rel_gap"],
@@ -200,7 +219,6 @@ class PyomoBackend(_HighsBase):
         hint: np.ndarray | None,
     ) -> RawResult:
         import pyomo.environ as pyo
-        from pyomo.contrib.appsi.base import TerminationCondition
         from pyomo.contrib.appsi.solvers.highs import Highs
         from pyomo.core.expr.numeric_expr import LinearExpression
 
@@ -220,6 +238,8 @@ class PyomoBackend(_HighsBase):
         m.c = pyo.ConstraintList()
         start, index, value, lo, hi = _rows_csr(model)
         for r in range(len(model.row_cols)):
+            if time_limit is not None and r % 2000 == 0 and time.perf_counter() - t0 > time_limit:
+                raise BuildInterrupted("time limit reached while building the Pyomo model")
             a, b = start[r], start[r + 1]
             expr = LinearExpression(
                 constant=0.0, linear_coefs=value[a:b].tolist(), linear_vars=[xs[j] for j in index[a:b].tolist()]
@@ -240,11 +260,15 @@ class PyomoBackend(_HighsBase):
             opt.config.warmstart = True
         opt.config.load_solution = False
         opt.config.stream_solver = False
-        if "time_limit" in opts:
-            opt.config.time_limit = opts.pop("time_limit")
+        opts.pop("time_limit", None)
         opts.pop("threads", None)
         opt.highs_options = opts
         build_s = time.perf_counter() - t0
+        if time_limit is not None:
+            left = float(time_limit) - build_s
+            if left <= 0:
+                raise BuildInterrupted("time limit reached while building the Pyomo model")
+            opt.config.time_limit = left
         res = opt.solve(m)
         tc = res.termination_condition
         has_sol = res.best_feasible_objective is not None
@@ -257,17 +281,9 @@ class PyomoBackend(_HighsBase):
         bound_u = None
         if res.best_objective_bound is not None and math.isfinite(res.best_objective_bound):
             bound_u = (res.best_objective_bound - offset) / scale + objective.const
-        if tc == TerminationCondition.optimal:
-            status = "optimal"
-        elif tc == TerminationCondition.infeasible:
-            status = "infeasible"
-        else:
-            status = "feasible" if has_sol else "limit"
-        nodes = None
-        try:
-            nodes = int(opt._solver_model.getInfo().mip_node_count)  # noqa: SLF001
-        except Exception:  # pragma: no cover
-            pass
+        h = opt._solver_model  # noqa: SLF001 - the highspy object behind appsi, for its status and node count
+        status, status_name = highs_status(h, has_sol)
+        nodes = int(h.getInfo().mip_node_count)
         return RawResult(
             status,
             x,
@@ -277,18 +293,13 @@ class PyomoBackend(_HighsBase):
             {
                 "interface": "pyomo-appsi_highs",
                 "termination": str(tc.name),
+                "highs_status": status_name,
                 "nodes": nodes,
                 "model_build_s": build_s,
                 "mip_rel_gap": EXACT_OPTIONS["mip_rel_gap"] if "mip_rel_gap" not in options else options["mip_rel_gap"],
                 "mip_abs_gap": EXACT_OPTIONS["mip_abs_gap"] if "mip_abs_gap" not in options else options["mip_abs_gap"],
             },
         )
-
-
-def _bnb_preferred(problem: Problem) -> bool:
-    from rdp_exact.solvers import bnb_free
-
-    return bnb_free.preferred(problem)
 
 
 def solve(
@@ -299,14 +310,9 @@ def solve(
     options: dict[str, Any] | None = None,
 ) -> Solution:
     """Solve ``problem`` with HiGHS (Pyomo by default; ``options["interface"] = "highspy"`` for the direct path)."""
-    from rdp_exact.errors import InvalidArgument
-
     opts = dict(options or {})
-    formulation = str(opts.get("formulation", "auto"))
-    if formulation == "bnb" or (formulation == "auto" and _bnb_preferred(problem)):
-        from rdp_exact.solvers import bnb_free
-
-        return bnb_free.solve(problem, time_limit=time_limit, threads=threads, options=opts)
+    if opts.get("formulation") == "bnb":
+        raise InvalidArgument("formulation 'bnb' is not a HiGHS model: use --solver bnb (solver='bnb')")
     interface = opts.pop("interface", "pyomo")
     if interface == "pyomo":
         backend: PyomoBackend | HighspyBackend = PyomoBackend()

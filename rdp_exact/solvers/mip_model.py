@@ -40,6 +40,7 @@ from rdp_exact.solvers.candidates import (
     scale_probabilities,
     threshold_patterns,
 )
+from rdp_exact.solvers.limits import TimeBudget
 
 
 @dataclass
@@ -183,9 +184,10 @@ def _event_spread(pmf: ConceptPMF, k: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- free: usage
-def build_usage(problem: Problem, *, prune: bool | None = None) -> Formulation:
+def build_usage(problem: Problem, *, prune: bool | None = None, deadline: float | None = None) -> Formulation:
     """The candidate-atom usage model (see module docstring). ``prune`` = helpful-only atoms and uses
-    (default: when P is only a tie-break)."""
+    (default: when P is only a tie-break). ``deadline`` (perf_counter) is checked while building."""
+    budget = TimeBudget(deadline)
     pmf, k, m, mode = problem.pmf, problem.k, problem.width, problem.coefficients
     if prune is None:
         prune = p_free(problem)
@@ -226,6 +228,7 @@ def build_usage(problem: Problem, *, prune: bool | None = None) -> Formulation:
     d_coefs: list[int] = []
     d_const = 0
     for s in range(N):
+        budget.check("building the usage model")
         us, as_ = uses_of_event[s], atoms_of_event[s]
         for i in range(n):
             t = int(ind[s, i])
@@ -320,12 +323,16 @@ def _complete_epigraph(lm: LinModel, v: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- free: pattern
-def build_pattern(problem: Problem, table: PatternTable | None = None, *, integral_y: bool = True) -> Formulation:
-    """The pattern (facility-location) model; valid only when P is not budgeted or primary."""
+def build_pattern(
+    problem: Problem, table: PatternTable | None = None, *, integral_y: bool = True, deadline: float | None = None
+) -> Formulation:
+    """The pattern (facility-location) model; valid only when P is not budgeted or primary. ``deadline``
+    (perf_counter) is checked while the pattern table is enumerated."""
     pmf, k, m, mode = problem.pmf, problem.k, problem.width, problem.coefficients
     if table is None:
         atoms = candidate_atoms(pmf, helpful_only=True)
-        table = irreducible_patterns(pmf, atoms, k, mode)
+        table = irreducible_patterns(pmf, atoms, k, mode, deadline=deadline)
+    TimeBudget(deadline).check("building the pattern model")
     atoms = table.atoms_mask
     N, M, n = pmf.support_size, atoms.size, pmf.n
     spread = np.maximum(table.empty_err, 1)
@@ -437,8 +444,9 @@ def build_pattern(problem: Problem, table: PatternTable | None = None, *, integr
 
 
 # ---------------------------------------------------------------------------------------------- threshold
-def build_threshold(problem: Problem) -> Formulation:
+def build_threshold(problem: Problem, *, deadline: float | None = None) -> Formulation:
     """Threshold-class model over (atom, firing pattern) latent types with integer multiplicities."""
+    budget = TimeBudget(deadline)
     pmf, k, m, mode = problem.pmf, problem.k, problem.width, problem.coefficients
     n, N = pmf.n, pmf.support_size
     pats = threshold_patterns(pmf, problem.encoder_weights == "binary")
@@ -459,6 +467,7 @@ def build_threshold(problem: Problem) -> Formulation:
     d_coefs: list[int] = []
     d_const = 0
     for s in range(N):
+        budget.check("building the threshold model")
         fs = np.flatnonzero(fire[:, s])
         if fs.size == 0:
             d_const += int(q[s]) * int(ind[s].sum())
@@ -539,30 +548,34 @@ def build_threshold(problem: Problem) -> Formulation:
     )
 
 
-def build(problem: Problem, formulation: str = "auto") -> Formulation:
+def build(problem: Problem, formulation: str = "auto", *, deadline: float | None = None) -> Formulation:
     """Build the named formulation (``auto``: threshold class → threshold; P budgeted/primary →
-    usage-full; else pattern, falling back to usage when the pattern table is too large)."""
+    usage-full; else pattern, falling back to usage when the pattern table is too large).
+
+    This is the only place a formulation is chosen; which *engine* solves it is decided in
+    :mod:`rdp_exact.solvers.dispatch`. ``deadline`` (a :func:`time.perf_counter` value) is checked while
+    building: past it, :class:`~rdp_exact.solvers.limits.BuildInterrupted` is raised (TimeoutError from the pattern enumeration)."""
     from rdp_exact.errors import InvalidArgument, SolverUnavailable
 
     if problem.encoder == "threshold":
         if formulation not in ("auto", "threshold"):
             raise InvalidArgument(f"formulation {formulation!r} is for the free class; the threshold class uses 'threshold'")
-        return build_threshold(problem)
+        return build_threshold(problem, deadline=deadline)
     if formulation == "threshold":
         raise InvalidArgument("formulation 'threshold' needs --encoder threshold")
     if formulation == "auto":
         if not p_free(problem):
-            return build_usage(problem, prune=False)
+            return build_usage(problem, prune=False, deadline=deadline)
         try:
-            return build_pattern(problem)
+            return build_pattern(problem, deadline=deadline)
         except SolverUnavailable:
-            return build_usage(problem, prune=True)
+            return build_usage(problem, prune=True, deadline=deadline)
     if formulation == "pattern":
         if not p_free(problem):
             raise InvalidArgument("the pattern formulation is only exact when P is not budgeted or minimised")
-        return build_pattern(problem)
+        return build_pattern(problem, deadline=deadline)
     if formulation == "usage":
-        return build_usage(problem, prune=None)
+        return build_usage(problem, prune=None, deadline=deadline)
     if formulation == "usage-full":
-        return build_usage(problem, prune=False)
+        return build_usage(problem, prune=False, deadline=deadline)
     raise InvalidArgument(f"unknown formulation {formulation!r} (auto, pattern, usage, usage-full, threshold)")

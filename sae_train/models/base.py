@@ -14,6 +14,12 @@ Conventions for all architectures: pre-activations z = (x − s·b_dec) W_enc + 
 ``apply_b_dec_to_input`` (TopK family, as in Gao et al.) else 0; reconstruction x̂ = f W_dec + b_dec;
 the reconstruction loss is the squared error summed over d and averaged over the batch, so it
 estimates D = E||x − x̂||².
+
+Row weights: ``forward``/``loss`` accept ``weights`` [batch] (non-negative, summing to 1) that replace the
+uniform batch mean by a weighted one. For an architecture whose loss is a mean of per-sample terms
+(``per_sample``), a batch of samples drawn from a finite support gives the same loss and gradient as its
+distinct rows weighted by their counts / batch, and the support points weighted by π give the exact expected
+loss (``--objective expected``).
 """
 
 from __future__ import annotations
@@ -61,6 +67,13 @@ def as_batched(x: Tensor) -> Tensor:
     raise ValueError(f"expected x of shape [batch, d] or [B, batch, d], got {tuple(x.shape)}")
 
 
+def row_mean(t: Tensor, weights: Tensor | None) -> Tensor:
+    """Mean of t [B, batch] over the batch, weighted by ``weights`` [batch] when given → [B]."""
+    if weights is None:
+        return t.mean(-1)
+    return torch.mv(t, weights)
+
+
 class BatchedSAE(nn.Module):
     """B SAEs of one architecture. Subclasses define :meth:`activation` and class attributes."""
 
@@ -76,6 +89,9 @@ class BatchedSAE(nn.Module):
     """Whether x − b_dec is encoded (SAELens' flag of the same name)."""
     normalize_decoder: ClassVar[bool] = False
     """Whether decoder rows are renormalised to unit norm after every step."""
+    per_sample: ClassVar[bool] = True
+    """Whether the training loss is a (weighted) mean of per-sample terms, so that rows can carry weights
+    (False for BatchTopK, whose training activation couples the samples of a batch)."""
 
     def __init__(
         self,
@@ -99,6 +115,8 @@ class BatchedSAE(nn.Module):
         self.b_dec = nn.Parameter(torch.zeros(B, d, **kw), requires_grad=not zero_bias)  # [B, d]
         kk = torch.ones(B, dtype=torch.long) if k is None else torch.as_tensor(k, dtype=torch.long).reshape(B)
         self.register_buffer("k", kk.to(device))  # [B]
+        self.k_range = (int(kk.min()), int(kk.max()))
+        """(min, max) of ``k`` as Python ints (no device sync in the training step)."""
         sc = torch.zeros(B) if sparsity_coef is None else torch.as_tensor(sparsity_coef).reshape(B)
         self.register_buffer("sparsity_coef", sc.to(dtype=dtype, device=device))  # [B]
 
@@ -115,13 +133,13 @@ class BatchedSAE(nn.Module):
             bias = bias - torch.matmul(self.b_dec.unsqueeze(1), self.W_enc).squeeze(1)  # [B, m]
         if x.ndim == 2:
             W = self.W_enc.permute(1, 0, 2).reshape(self.d, self.B * self.m)  # [d, B·m]
-            z = torch.matmul(x, W).reshape(x.shape[0], self.B, self.m).transpose(0, 1).contiguous()  # [B, batch, m]
-        else:
-            z = torch.matmul(as_batched(x), self.W_enc)
-        return z + bias[:, None, :]
+            z = torch.addmm(bias.reshape(1, self.B * self.m), x, W)  # [batch, B·m], bias fused
+            return z.reshape(x.shape[0], self.B, self.m).transpose(0, 1).contiguous()  # [B, batch, m]
+        return torch.baddbmm(bias[:, None, :], as_batched(x).expand(self.B, -1, -1), self.W_enc)
 
-    def activation(self, z: Tensor, *, training: bool) -> tuple[Tensor, dict[str, Tensor]]:
-        """Latents f [B, batch, m] from pre-activations, plus raw auxiliary terms per SAE."""
+    def activation(self, z: Tensor, *, training: bool, weights: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """Latents f [B, batch, m] from pre-activations, plus raw auxiliary terms per SAE (batch means, weighted
+        by ``weights`` [batch] when given)."""
         raise NotImplementedError
 
     def encode(self, x: Tensor, *, training: bool = False) -> Tensor:
@@ -130,19 +148,24 @@ class BatchedSAE(nn.Module):
         return f
 
     def decode(self, f: Tensor) -> Tensor:
-        """x̂ [B, batch, d] = f W_dec + b_dec."""
-        return torch.matmul(f, self.W_dec) + self.b_dec[:, None, :]
+        """x̂ [B, batch, d] = f W_dec + b_dec (one fused batched GEMM)."""
+        return torch.baddbmm(self.b_dec[:, None, :], f, self.W_dec)
 
-    def forward(self, x: Tensor, *, training: bool = False) -> SAEOutput:  # type: ignore[override]
-        """Encode and decode: latents, reconstruction, pre-activations and auxiliary terms."""
+    def forward(self, x: Tensor, *, training: bool = False, weights: Tensor | None = None) -> SAEOutput:  # type: ignore[override]
+        """Encode and decode: latents, reconstruction, pre-activations and auxiliary terms (row ``weights``
+        [batch] as in :meth:`loss`)."""
         z = self.pre_activations(x)
-        f, aux = self.activation(z, training=training)
+        f, aux = self.activation(z, training=training, weights=weights)
         return SAEOutput(latents=f, reconstruction=self.decode(f), pre_acts=z, aux=aux)
 
-    def loss(self, x: Tensor, out: SAEOutput) -> LossParts:
-        """Per-SAE loss [B]: batch mean of ||x − x̂||² plus the coefficient times the sparsity term."""
-        err = as_batched(x) - out.reconstruction
-        mse = (err * err).sum(-1).mean(-1)  # [B]
+    def loss(self, x: Tensor, out: SAEOutput, weights: Tensor | None = None) -> LossParts:
+        """Per-SAE loss [B]: batch mean of ||x − x̂||² plus the coefficient times the sparsity term.
+
+        ``weights`` [batch] (≥ 0, summing to 1) replace the uniform mean over rows by a weighted one; pass the
+        same weights to :meth:`forward`.
+        """
+        err = out.reconstruction - as_batched(x)
+        mse = row_mean((err * err).sum(-1), weights)  # [B]
         if self.sparsity_name is None:
             sp = torch.zeros_like(mse)
         else:

@@ -28,6 +28,7 @@ class BatchTopKSAE(BatchedSAE):
     sparsity_name: ClassVar[str | None] = None
     apply_b_dec_to_input: ClassVar[bool] = True
     normalize_decoder: ClassVar[bool] = True
+    per_sample: ClassVar[bool] = False
     threshold_beta: float = 0.99
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +36,9 @@ class BatchTopKSAE(BatchedSAE):
         self.register_buffer("threshold", torch.zeros(self.B, dtype=self.W_enc.dtype, device=self.W_enc.device))
         self.register_buffer("threshold_set", torch.zeros(self.B, dtype=torch.bool, device=self.W_enc.device))
 
-    def activation(self, z: Tensor, *, training: bool) -> tuple[Tensor, dict[str, Tensor]]:
+    def activation(self, z: Tensor, *, training: bool, weights: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        if training and weights is not None:
+            raise ValueError("BatchTopK trains on whole batches: rows cannot carry weights")
         a = torch.relu(z)
         if not training:
             return z.masked_fill(~((z > self.threshold[:, None, None]) & (z > 0)), 0.0), {}

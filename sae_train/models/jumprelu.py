@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from sae_train.models.base import BatchedSAE
+from sae_train.models.base import BatchedSAE, row_mean
 
 
 def _rectangle(u: Tensor) -> Tensor:
@@ -74,10 +74,10 @@ class JumpReLUSAE(BatchedSAE):
         init = torch.full((self.B, self.m), float(threshold_init), dtype=self.W_enc.dtype, device=self.W_enc.device)
         self.log_threshold = nn.Parameter(init.log())  # [B, m]
 
-    def activation(self, z: Tensor, *, training: bool) -> tuple[Tensor, dict[str, Tensor]]:
+    def activation(self, z: Tensor, *, training: bool, weights: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         theta = self.log_threshold.exp()[:, None, :]  # [B, 1, m]
         f = _JumpReLUFn.apply(z, theta, self.bandwidth)
-        l0 = _StepFn.apply(z, theta, self.bandwidth).sum(-1).mean(-1)  # [B]
+        l0 = row_mean(_StepFn.apply(z, theta, self.bandwidth).sum(-1), weights)  # [B]
         return f, {"l0": l0}
 
     def inference_threshold(self) -> Tensor:

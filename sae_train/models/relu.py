@@ -13,7 +13,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from sae_train.models.base import BatchedSAE
+from sae_train.models.base import BatchedSAE, row_mean
 
 
 class ReLUSAE(BatchedSAE):
@@ -26,8 +26,8 @@ class ReLUSAE(BatchedSAE):
     apply_b_dec_to_input: ClassVar[bool] = False
     normalize_decoder: ClassVar[bool] = False
 
-    def activation(self, z: Tensor, *, training: bool) -> tuple[Tensor, dict[str, Tensor]]:
+    def activation(self, z: Tensor, *, training: bool, weights: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         f = torch.relu(z)
         norms = self.W_dec.norm(dim=-1)  # [B, m]
-        l1 = (f * norms[:, None, :]).sum(-1).mean(-1)  # [B]
+        l1 = row_mean(torch.matmul(f, norms[:, :, None]).squeeze(-1), weights)  # [B]
         return f, {"l1": l1}

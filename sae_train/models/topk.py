@@ -19,14 +19,20 @@ from torch import Tensor
 from sae_train.models.base import BatchedSAE
 
 
-def topk_mask(z: Tensor, k: Tensor) -> Tensor:
-    """Boolean mask [B, batch, m] of the k_b largest entries of each sample of SAE b (k [B])."""
-    kmax = int(k.max())
-    idx = torch.topk(z, kmax, dim=-1, sorted=True).indices  # [B, batch, kmax]
-    keep = torch.arange(kmax, device=z.device)[None, None, :] < k[:, None, None]  # [B, 1, kmax]
-    mask = torch.zeros_like(z, dtype=torch.bool)
-    mask.scatter_(-1, idx, keep.expand_as(idx))
-    return mask
+def topk_relu(z: Tensor, k: Tensor, k_range: tuple[int, int] | None = None) -> Tensor:
+    """ReLU(TopK_{k_b}(z)) [B, batch, m] for pre-activations z [B, batch, m] and caps k [B].
+
+    One ``topk`` over the latent axis, then the kept values (negative ones zeroed) are scattered into a zero
+    tensor: no boolean masks over [B, batch, m]. The gradient flows to the kept entries only (ties are broken
+    by ``torch.topk``, so exactly k_b entries per sample are candidates).
+    """
+    kmin, kmax = k_range if k_range is not None else (int(k.min()), int(k.max()))
+    vals, idx = torch.topk(z, kmax, dim=-1, sorted=kmin != kmax)  # [B, batch, kmax]
+    vals = torch.relu(vals)
+    if kmin != kmax:  # per-SAE caps: drop the ranks beyond k_b
+        keep = torch.arange(kmax, device=z.device)[None, None, :] < k[:, None, None]  # [B, 1, kmax]
+        vals = vals * keep.to(vals.dtype)
+    return torch.zeros_like(z).scatter(-1, idx, vals)
 
 
 class TopKSAE(BatchedSAE):
@@ -39,6 +45,5 @@ class TopKSAE(BatchedSAE):
     apply_b_dec_to_input: ClassVar[bool] = True
     normalize_decoder: ClassVar[bool] = True
 
-    def activation(self, z: Tensor, *, training: bool) -> tuple[Tensor, dict[str, Tensor]]:
-        keep = topk_mask(z, self.k) & (z > 0)  # ReLU(TopK(z)) in one masked pass
-        return z.masked_fill(~keep, 0.0), {}
+    def activation(self, z: Tensor, *, training: bool, weights: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        return topk_relu(z, self.k, self.k_range), {}

@@ -39,7 +39,7 @@ BAD_CONFIGS = [
     ("[[solve]]\npmf = 'cooccur3'\nwidth = [2, 3]\nk = 3\n", ["[[solve]] #1", "width=2", "k = 3 exceeds"]),
     ("[[solve]]\npmf = 'cooccur3'\nwidth = 2\nk = 1\nminimize = 'speed'\n", ["'minimize'", "'speed'", "'distortion'"]),
     ("[[solve]]\npmf = 'nosuch:x=1'\nwidth = 2\nk = 1\n", ["[[solve]] #1", "'pmf'", "nosuch"]),
-    ("[[solve]]\npmf = 'pairs:n=6,pair=2,single=0.1,seed=1'\nwidth = 2\nk = 1\n", ["'pmf'", "pair must lie"]),
+    ("[[solve]]\npmf = 'pairs:n=6,pair=2,single=0.1,seed=1'\nwidth = 2\nk = 1\n", ["'pmf'", "pair must be a finite number in [0, 1]"]),
     ("[[solve]]\npmf = 'cooccur3'\nwidth = 2\n", ["[[solve]] #1", "missing required key 'k'"]),
     ("[[solve]]\npmf = 'cooccur3'\nwidth = []\nk = 1\n", ["'width'", "empty list"]),
     ("[[solve]]\npmf = 'cooccur3'\nwidth = 2\nk = 1\ntime_limit = -1\n", ["[[solve]] #1", "time_limit"]),

@@ -39,8 +39,10 @@ def test_train_writes_folders_dgp_and_runs_csv(tmp_path) -> None:  # type: ignor
 @pytest.mark.parametrize("arch", ["relu", "jumprelu", "batchtopk"])
 def test_other_architectures_and_options(arch: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / arch
-    args = ["train", "cooccur3", "--arch", arch, "--width", "3", "--k", "1", "--seeds", "1", "--steps", "20",
-            "--device", "cpu", "--zero-bias", "--init", "mono", "--l1", "0.1", "--out", str(out)]
+    # each architecture gets only the flags it uses: an ignored --k or --l1 is refused (issue 13)
+    own = ["--k", "1"] if arch == "batchtopk" else ["--l1", "0.1"]
+    args = ["train", "cooccur3", "--arch", arch, "--width", "3", *own, "--seeds", "1", "--steps", "20",
+            "--device", "cpu", "--zero-bias", "--init", "mono", "--out", str(out)]
     assert main(args) == 0
     run = load_run(out)
     model, cfg = run.load_sae(0)
@@ -52,7 +54,8 @@ def test_other_architectures_and_options(arch: str, tmp_path) -> None:  # type: 
 
 def test_init_exact_starts_from_the_exact_optimum(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "run"
-    assert main([*BASE[:-1], "--init", "exact", "--solver", "brute", "--steps", "1", "--lr", "1e-9",
+    base = [a if a != "30" else "1" for a in BASE[:-1]]  # --steps 1 (an option given twice is refused)
+    assert main([*base, "--init", "exact", "--solver", "brute", "--lr", "1e-9",
                  "--out", str(out)]) == 0
     from rdp_exact.generators import builtin
     from rdp_exact.problem import Problem

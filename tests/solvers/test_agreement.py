@@ -1,4 +1,4 @@
-"""C-AG: brute force, HiGHS (Pyomo and direct highspy) and CP-SAT agree on small instances.
+"""C-AG: brute force, HiGHS (Pyomo and direct highspy), CP-SAT and SCIP agree on small instances.
 
 Every case runs across every solver (STYLE 8/9). Ground truth is the brute-force backend when it is
 installed and, always, the independent enumeration in this file (:func:`enumerate_optimum`), which walks
@@ -176,6 +176,8 @@ SOLVERS = {
     "highs-highspy": ("highs", {"interface": "highspy"}),
     "highs-usage": ("highs", {"interface": "highspy", "formulation": "usage"}),
     "cpsat": ("cpsat", {}),
+    "scip": ("scip", {}),
+    "scip-usage": ("scip", {"formulation": "usage"}),
 }
 if HAVE_BRUTE:
     SOLVERS["brute"] = ("brute", {})

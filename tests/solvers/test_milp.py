@@ -157,10 +157,12 @@ def test_info_reports_scaling_and_gaps() -> None:
 
 
 def test_auto_prefers_brute_only_when_affordable() -> None:
-    from rdp_exact.solvers import auto, brute
+    from rdp_exact.solvers import auto, bnb_free, brute
 
     small = Problem(builtin("cooccur3"), 2, 1)
     large = Problem(from_spec("random:n=10,support=64,seed=1"), 5, 2)
-    assert auto.choose(small) == ("brute" if brute.affordable(small) else "highs")
-    assert auto.choose(large) == ("brute" if brute.affordable(large) else "highs")
-    assert auto.choose(large) == "highs"
+    for pr in (small, large):
+        expected = "brute" if brute.affordable(pr) else "bnb" if bnb_free.preferred(pr) else "highs"
+        assert auto.choose(pr) == expected
+    assert auto.choose(large) != "brute"
+    assert auto.choose(large.with_(max_rate=1.0)) == "highs"  # budgets: neither brute force nor bnb

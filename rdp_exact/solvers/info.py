@@ -1,0 +1,124 @@
+"""Typed ``Solution.info`` records, one per backend (frozen; serialised by ``to_dict`` into the JSON ``info``).
+
+The common fields (``requested``, ``route``, ``notes``, ``extra``) live on
+:class:`~rdp_exact.problem.SolverInfo`; keys a backend reports without a typed field stay in ``extra``,
+so nothing is lost when a backend grows a new diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
+
+from rdp_exact.problem import SolverInfo, _jsonable
+
+T = TypeVar("T", bound=SolverInfo)
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], **overrides: Any) -> T:
+    """``cls`` with its typed fields taken from ``data`` and every other key kept in ``extra``."""
+    if isinstance(data, cls):
+        return replace(data, **overrides)
+    if isinstance(data, SolverInfo):
+        data = data.to_dict()
+    names = {f.name for f in fields(cls)} - {"extra"}
+    typed = {key: v for key, v in data.items() if key in names}
+    if "notes" in typed:
+        typed["notes"] = tuple(typed["notes"])
+    extra = {key: v for key, v in data.items() if key not in names}
+    return cls(**{**typed, **overrides}, extra=extra)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BruteInfo(SolverInfo):
+    """Exhaustive enumeration (:mod:`rdp_exact.solvers.brute`)."""
+
+    method: str | None = None
+    """Enumeration variant (e.g. ``threshold-enumeration``)."""
+    atom_sets: int | None = None
+    """Atom sets in the search space (free class)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BnbInfo(SolverInfo):
+    """Branch-and-bound over atom sets (:mod:`rdp_exact.solvers.bnb_free`)."""
+
+    formulation: str = "bnb"
+    """Always ``bnb`` (kept for tables that group results by formulation)."""
+    candidate_atoms: int | None = None
+    """Atoms helpful on some event (the search universe)."""
+    nodes: int | None = None
+    """Search nodes visited."""
+    heuristic_objective: float | None = None
+    """D of the local-search incumbent."""
+    not_proven_reason: str | None = None
+    """Why the status is not optimal (time limit, node limit, too many ties)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageInfo:
+    """One stage of the lexicographic driver (:mod:`rdp_exact.solvers.mip_lex`)."""
+
+    quantity: str
+    """``distortion``, ``rate`` or ``poly``."""
+    status: str
+    """A :class:`~rdp_exact.problem.Status` value, or ``skipped`` when no time was left."""
+    value: float | None
+    """Exact value of the quantity at the stage's incumbent."""
+    bound: float | None
+    """Engine bound (true units) when reported."""
+    wall_s: float
+    """Seconds spent in this stage."""
+    engine: Mapping[str, Any] = field(default_factory=dict)
+    """Engine details (status string, nodes, gaps, ...)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quantity": self.quantity,
+            "status": str(self.status),
+            "value": self.value,
+            "bound": self.bound,
+            "wall_s": self.wall_s,
+            **_jsonable(dict(self.engine)),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MipInfo(SolverInfo):
+    """An integer program of :mod:`rdp_exact.solvers.mip_model` solved by HiGHS, CP-SAT or SCIP."""
+
+    formulation: str | None = None
+    """``pattern``, ``usage``, ``usage-full`` or ``threshold``."""
+    model: Mapping[str, Any] = field(default_factory=dict)
+    """Formulation statistics (atoms, patterns, uses, ...), written as ``model_<key>``."""
+    columns: int | None = None
+    rows: int | None = None
+    prob_scale: int | str | None = None
+    """Probability denominator (exact scaling) or ``2^s``."""
+    exact_scaling: bool | None = None
+    scaling_error_bound: Mapping[str, float] | None = None
+    """Σ_S |π_S − q_S·unit|·spread_S for D and R."""
+    build_s: float | None = None
+    """Seconds to build the formulation."""
+    heuristic_objective: float | None = None
+    heuristic_s: float | None = None
+    stages: tuple[StageInfo, ...] = ()
+    """The lexicographic stages, in order."""
+    build_interrupted: str | None = None
+    """Set when the time limit ran out before the model was built."""
+    trivial_bound: str | None = None
+    """Set when a stage was proven by the trivial bound 0 (e.g. D = 0) instead of the engine."""
+    budget_violation: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        model = out.pop("model", {})
+        stages = [s.to_dict() for s in self.stages]
+        out.pop("stages", None)
+        out.update({f"model_{key}": v for key, v in model.items() if not key.startswith("_")})
+        out["stages"] = stages
+        return out
+
+
+__all__ = ["BnbInfo", "BruteInfo", "MipInfo", "StageInfo", "from_mapping"]
