@@ -123,6 +123,15 @@ class FrontierConfig:
     """Corners kept of the monosemantic staircase."""
     per_k: bool = True
     """Solve D*_{k'} and the P floor for every k' = 1..m (the *_vs_k figures)."""
+    workers: int = 1
+    """Grid chains solved at once: 1 = one after another in this process; more = local worker processes."""
+    address: str | None = None
+    """Ray cluster address (``auto``, ``ray://host:10001``; ``local`` starts a private one): grid chains run as
+    Ray tasks there."""
+    reuse: bool = True
+    """Warm starts between neighbouring budgets: a proven optimum that meets a tighter budget is reused."""
+    clamp_note: str | None = field(default=None, init=False)
+    """Set when ``width`` (and k) were clamped to the largest useful width (issue 13 item 4)."""
 
     def __post_init__(self) -> None:
         from rdp_exact.solvers import SOLVER_CHOICES
@@ -142,7 +151,18 @@ class FrontierConfig:
             raise InvalidArgument(f"threads must be at least 1, got {self.threads}")
         if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
             raise InvalidArgument(f"max steps must be a positive integer, got {self.max_steps!r}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 1024:
+            raise InvalidArgument(f"workers must be an integer in [1, 1024], got {self.workers!r}")
+        if self.address is not None and (not isinstance(self.address, str) or not self.address.strip()):
+            raise InvalidArgument(f"address must be a non-empty string, got {self.address!r}")
         self.base_problem()  # validates width, k, class, modes
+        from rdp_exact.solvers.limits import clamp_problem
+
+        clamped, note = clamp_problem(self.base_problem().with_(minimize="poly"))  # P queries: widest bound
+        if note is not None:
+            object.__setattr__(self, "width", clamped.width)
+            object.__setattr__(self, "k", clamped.k)
+            object.__setattr__(self, "clamp_note", note)
 
     def base_problem(self, k: int | None = None) -> Problem:
         """The unconstrained D*_k problem of this configuration (optionally at another cap)."""
@@ -307,34 +327,117 @@ def _grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
     return tuple(float(x) for x in g)
 
 
-class _Runner:
-    """Solves points one by one, recording rows and reporting progress."""
+@dataclass(frozen=True)
+class _Point:
+    """One grid point to solve (``max_distortion="prev"``: the previous point's D, for the P floor)."""
 
-    def __init__(self, config: FrontierConfig, progress: ProgressFn | None, total: int) -> None:
-        self.config = config
-        self.progress = progress
-        self.total = total
-        self.done = 0
-        self.rows: list[FrontierRow] = []
+    index: int
+    """Position of the row in the result (the serial solve order)."""
+    query: Query
+    minimize: Objective
+    k: int | None = None
+    max_rate: float | None = None
+    max_distortion: float | str | None = None
+    max_poly: float | None = None
 
-    def solve(self, query: Query, minimize: Objective, *, k: int | None = None, max_rate: float | None = None,
-              max_distortion: float | None = None, max_poly: float | None = None) -> Solution:
-        from rdp_exact.solvers import solve
+    def label(self, k: int) -> str:
+        return f"{self.query} k={self.k or k} r={self.max_rate} δ={self.max_distortion} ρ={self.max_poly}"
 
-        cfg = self.config
-        pr = replace(cfg.base_problem(k), minimize=minimize, max_rate=max_rate, max_distortion=max_distortion,
-                     max_poly=max_poly)
-        label = f"{query} k={pr.k} r={max_rate} δ={max_distortion} ρ={max_poly}"
-        if self.progress is not None:
-            self.progress(self.done, self.total, label)
-        sol = solve(pr, cfg.solver, time_limit=cfg.time_limit, threads=cfg.threads)
-        if not sol.is_exact and sol.status is not Status.INFEASIBLE:
-            log.warning("%s: status %s (not proven optimal)", label, sol.status.value)
-        self.rows.append(FrontierRow.from_solution(query, sol))
-        self.done += 1
-        if self.progress is not None:
-            self.progress(self.done, self.total, label)
-        return sol
+
+def _solve_point(config: FrontierConfig, pt: _Point, prev: Solution | None) -> tuple[Solution | None, bool]:
+    """Solve one point; reuse ``prev`` (the previous, looser point of the chain) when it is proven optimal and
+    meets this point's budgets: the lexicographic optimum over a feasible set that contains this point's
+    feasible set, lying in it, is this point's lexicographic optimum too. Returns (solution, reused)."""
+    from rdp_exact.problem import within_budgets
+    from rdp_exact.solvers import solve
+
+    md = pt.max_distortion
+    if md == "prev":
+        if prev is None or prev.evaluation is None:
+            return None, False  # the P floor needs the D*_k' of the previous point
+        md = prev.distortion
+        prev = None  # a different query: nothing to reuse
+    assert md is None or isinstance(md, float)
+    pr = replace(config.base_problem(pt.k), minimize=pt.minimize, max_rate=pt.max_rate,
+                 max_distortion=md, max_poly=pt.max_poly)
+    if (config.reuse and prev is not None and prev.is_exact and prev.evaluation is not None
+            and prev.problem.minimize == pr.minimize and prev.problem.k == pr.k
+            and within_budgets(pr, prev.rate, prev.distortion, prev.poly)):  # type: ignore[arg-type]
+        return replace(prev, problem=pr, wall_time_s=0.0), True
+    sol = solve(pr, config.solver, time_limit=config.time_limit, threads=config.threads)
+    if not sol.is_exact and sol.status is not Status.INFEASIBLE:
+        log.warning("%s: status %s (not proven optimal)", pt.label(config.k), sol.status.value)
+    return sol, False
+
+
+def _run_chain(config: FrontierConfig, chain: list[_Point]) -> list[tuple[int, FrontierRow, bool]]:
+    """Solve a chain of points in order (loosest budget first, so optima can be reused downwards)."""
+    out: list[tuple[int, FrontierRow, bool]] = []
+    prev: Solution | None = None
+    for pt in chain:
+        sol, reused = _solve_point(config, pt, prev)
+        if sol is None:
+            continue
+        out.append((pt.index, FrontierRow.from_solution(pt.query, sol), reused))
+        prev = sol
+    return out
+
+
+def _run_chains(config: FrontierConfig, chains: list[list[_Point]], progress: ProgressFn | None, done: int,
+                total: int) -> list[tuple[int, FrontierRow, bool]]:
+    """Run independent chains serially, in local processes (``workers`` > 1) or as Ray tasks (``address``)."""
+    results: list[tuple[int, FrontierRow, bool]] = []
+    if not chains:
+        return results
+
+    def report(rows: list[tuple[int, FrontierRow, bool]], label: str) -> None:
+        nonlocal done
+        results.extend(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total, label)
+
+    if config.address is not None:
+        try:
+            import ray  # type: ignore[import-not-found]
+        except ImportError:
+            raise InvalidArgument("--address needs Ray (pip install ray); it is not installed") from None
+        try:
+            if config.address == "local":  # a private single-machine Ray instance (testing)
+                ray.init(num_cpus=config.workers, ignore_reinit_error=True, log_to_driver=False)
+            else:
+                ray.init(address=config.address, ignore_reinit_error=True, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InvalidArgument(f"cannot reach the Ray cluster at {config.address!r}: {msg}") from None
+        remote = ray.remote(_run_chain)
+        pending = {remote.remote(config, ch): ch for ch in chains}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            ch = pending.pop(ready[0])
+            report(ray.get(ready[0]), ch[-1].label(config.k))
+        return results
+    if config.workers > 1 and len(chains) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(config.workers, len(chains)), mp_context=ctx) as pool:
+            futs = {pool.submit(_run_chain, config, ch): ch for ch in chains}
+            for fut in as_completed(futs):
+                report(fut.result(), futs[fut][-1].label(config.k))
+        return results
+    for ch in chains:
+        prev: Solution | None = None
+        for pt in ch:
+            if progress is not None:
+                progress(done, total, pt.label(config.k))
+            sol, reused = _solve_point(config, pt, prev)
+            if sol is None:
+                continue
+            report([(pt.index, FrontierRow.from_solution(pt.query, sol), reused)], pt.label(config.k))
+            prev = sol
+    return results
 
 
 def _pareto(config: FrontierConfig) -> tuple[tuple[tuple[float, float, float], ...] | None, str | None]:
@@ -356,13 +459,18 @@ def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None)
     t0 = time.perf_counter()
     pmf, m, k = config.pmf, config.width, config.k
     es = pmf.expected_sparsity()
-    notes: list[str] = []
+    notes: list[str] = [] if config.clamp_note is None else [config.clamp_note]
     if config.encoder != "free":
         notes.append("the monosemantic staircase (C-T5) is that of the free class; the threshold class can "
                      "only do worse at P = 0")
-    run = _Runner(config, progress, config.planned_points())
-
-    anchor = run.solve("dstar_k", "distortion")
+    total = config.planned_points()
+    if progress is not None:
+        progress(0, total, "dstar_k (anchor)")
+    anchor, _ = _solve_point(config, _Point(0, "dstar_k", "distortion"), None)
+    assert anchor is not None
+    rows: list[tuple[int, FrontierRow, bool]] = [(0, FrontierRow.from_solution("dstar_k", anchor), False)]
+    if progress is not None:
+        progress(1, total, "dstar_k (anchor)")
     if anchor.evaluation is not None:
         d_star, r_star = anchor.distortion, anchor.rate
     else:  # no SAE at all within the limit: fall back to the widest meaningful range
@@ -373,31 +481,60 @@ def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None)
     delta_grid = _grid(lo_d, max(es, lo_d), config.grid)
     rate_grid = _grid(0.0, hi_r, config.grid)
 
+    # independent chains, each loosest budget first (rows keep the serial order through their index)
+    idx = 1
+    chains: list[list[_Point]] = []
     for rho in config.poly_levels:
-        for delta in delta_grid:
-            run.solve("rstar", "rate", max_distortion=delta, max_poly=rho)
-        for r in rate_grid:
-            run.solve("dstar", "distortion", max_rate=r, max_poly=rho)
+        ch = [_Point(idx + i, "rstar", "rate", max_distortion=d, max_poly=rho) for i, d in enumerate(delta_grid)]
+        idx += len(ch)
+        chains.append(ch[::-1])
+        ch = [_Point(idx + i, "dstar", "distortion", max_rate=r, max_poly=rho) for i, r in enumerate(rate_grid)]
+        idx += len(ch)
+        chains.append(ch[::-1])
     for r in rate_grid:
-        for delta in delta_grid:
-            run.solve("pstar", "poly", max_rate=r, max_distortion=delta)
+        ch = [_Point(idx + i, "pstar", "poly", max_rate=r, max_distortion=d) for i, d in enumerate(delta_grid)]
+        idx += len(ch)
+        chains.append(ch[::-1])
+    if config.per_k:
+        for kk in range(1, m + 1):
+            if kk == k:
+                pf = _Point(idx, "pfloor_k", "poly", k=kk, max_distortion=d_star)
+                idx += 1
+                if d_star is not None:
+                    chains.append([pf])
+                continue
+            chains.append([_Point(idx, "dstar_k", "distortion", k=kk),
+                           _Point(idx + 1, "pfloor_k", "poly", k=kk, max_distortion="prev")])
+            idx += 2
+    rows += _run_chains(config, chains, progress, 1, total)
+    rows.sort(key=lambda x: x[0])
+    reused = sum(1 for _, _, re in rows if re)
+    if reused:
+        notes.append(f"{reused} grid points reused the proven optimum of a looser neighbouring budget")
+    by_index = {i: row for i, row, _ in rows}
 
     per_k: list[KRow] = []
     if config.per_k:
+        kidx = idx - (2 * m - 1)
         for kk in range(1, m + 1):
-            sol_d = anchor if kk == k else run.solve("dstar_k", "distortion", k=kk)
-            if sol_d.evaluation is None:
+            if kk == k:
+                row_d: FrontierRow | None = by_index[0]
+                row_p = by_index.get(kidx)
+                kidx += 1
+            else:
+                row_d, row_p = by_index.get(kidx), by_index.get(kidx + 1)
+                kidx += 2
+            if row_d is None or row_d.distortion is None:
                 per_k.append(KRow(kk, None, False, theory.d_min(pmf, m, kk), None, False))
                 continue
-            sol_p = run.solve("pfloor_k", "poly", k=kk, max_distortion=sol_d.distortion)
             per_k.append(
                 KRow(
                     k=kk,
-                    d_star=sol_d.distortion,
-                    d_star_exact=sol_d.is_exact,
+                    d_star=row_d.distortion,
+                    d_star_exact=row_d.exact,
                     d_min=theory.d_min(pmf, m, kk),
-                    p_floor=sol_p.poly,
-                    p_floor_exact=sol_p.is_exact and sol_d.is_exact,
+                    p_floor=None if row_p is None else row_p.poly,
+                    p_floor_exact=row_p is not None and row_p.exact and row_d.exact,
                 )
             )
 
@@ -408,8 +545,11 @@ def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None)
             notes.append(note)
             log.warning("%s", note)
 
-    stair = theory.monosemantic_staircase(pmf, m, k, max_steps=config.max_steps)
-    log.info("frontier: %d points in %.3g s", len(run.rows), time.perf_counter() - t0)
+    stair = theory.monosemantic_staircase(
+        pmf, m, k, max_steps=config.max_steps,
+        deadline=None if config.time_limit is None else time.perf_counter() + config.time_limit,
+    )
+    log.info("frontier: %d points in %.3g s", len(rows), time.perf_counter() - t0)
     return FrontierResult(
         config=config,
         expected_sparsity=es,
@@ -419,7 +559,7 @@ def compute_frontier(config: FrontierConfig, progress: ProgressFn | None = None)
         delta_grid=delta_grid,
         rate_grid=rate_grid,
         staircase=stair,
-        rows=tuple(run.rows),
+        rows=tuple(r for _, r, _ in rows),
         per_k=tuple(per_k),
         pareto=pareto,
         notes=tuple(notes),

@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rdp: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    if rc == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) inside a command
+        print("rdp: interrupted", file=sys.stderr)
     return int(rc or 0)
 
 

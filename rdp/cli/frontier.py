@@ -128,7 +128,7 @@ def cmd_theory(
     block = theory_class_block(dist, width, k, sae_class, decoder_bias, time_limit)
     if json_out is not None:
         atomic_write_json(json_out, {**rep.to_json_dict(), **block})
-    if not rep.optimum.is_exact or not block["class_optimum"]["exact"] or not block["class_floor"]["exact"]:
+    if not rep.optimum.is_exact or not block.get("class_exact", True):
         raise typer.Exit(ExitCode.LIMIT)
 
 

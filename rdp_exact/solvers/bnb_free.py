@@ -26,6 +26,18 @@ since min(a, b) ≤ (1 − μ)a + μb. μ is tuned per node by a few projected s
 valid). Children are ordered by w_μ descending, so child i's bound D(F) − Σπ(1−μ)e_F − w_i − (w_{i+1} + … +
 w_{i+r−1}) is non-decreasing in i and the first child above the incumbent + TOL ends the loop.
 
+**Lagrangian bound (issue 15; default ``bound="lagrange"``).** At the root and at nodes with r ≥ 3 a
+facility-location Lagrangian is also computed: one facility per new atom A (its exact patterns with F, cost
+e_{F∪A}) and p₂ free 0/1 vectors for patterns with ≥ 2 new atoms; for λ ∈ [0, π·e_F],
+D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} w_λ(A) − top-p₂ g_λ(v) (docs/solvers-scale.md). The node
+branches in the order of whichever bound leaves fewer children open; an atom whose order-free child bound
+exceeds the incumbent leaves the allowed lists of the whole subtree.
+
+**Symmetry.** Concept automorphisms of π (:mod:`rdp_exact.solvers.symmetry`) act on the candidate atoms; a
+node only branches on the first child of each orbit of the group fixing its chosen and excluded atoms, and
+excludes earlier orbits entirely (orbital branching). The tie-break below then takes the least image of the
+recorded sets over the group.
+
 **Tie-break.** Every visited set with D ≤ incumbent + TOL is recorded when *valid*: one code choosing a
 lexicographically best (error, size) pattern on every event uses all its atoms (checked by a small dynamic
 programme over events). Pruned subtrees only hold sets with D > incumbent + TOL, so the records contain every
@@ -53,7 +65,9 @@ import numpy as np
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.problem import TOL, Problem, Solution, Status, relative_gap
 from rdp_exact.sae import CombinatorialSAE
+from rdp_exact.solvers.brute import _version  # the rdp package version: this method ships with rdp
 from rdp_exact.solvers.candidates import candidate_atoms, poly_weight
+from rdp_exact.solvers.symmetry import atom_action, automorphisms
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +77,31 @@ MIN_PROB = 10 * TOL
 MAX_CELLS = 40_000_000
 #: Largest n (all 2^n − 1 atoms are screened).
 MAX_N = 16
-#: Subgradient iterations for μ at nodes with r ≥ 2 remaining atoms.
+#: Subgradient iterations for μ at nodes with r ≥ 2 remaining atoms (legacy bound).
 MU_ITERS = 8
+#: Subgradient iterations for the Lagrangian multipliers λ: root, inner nodes (r ≥ 3; r ≤ 2 uses the μ bound).
+LAG_ITERS_ROOT = 60
+LAG_ITERS = 25
+#: Share of the time limit the root's multiplier tuning may take.
+ROOT_LAG_SHARE = 0.1
 #: Local-search restarts without improvement before the incumbent search stops early.
 MAX_STALE_RESTARTS = 15
 #: Slack added to float comparisons of D (sums of products of probabilities and small integers).
 FLOAT_SLACK = 1e-12
-#: ``formulation="auto"`` in the HiGHS backend uses this method when it applies and n lies in this range
-#: (below: the MILP is already fast; above: the bound is too weak, see docs/readme/solvers.md).
-AUTO_N_RANGE = (5, 10)
+#: ``auto`` uses this method when it applies and n lies in this range. Measured (bench-results/bench_scale.md,
+#: bench-results/solver_choice.json): below n = 5 the MILP and brute force finish in well under a second; from
+#: n = 5 to 16 the branch-and-bound proved every instance the plain MILP proved, faster, and at a limit it
+#: holds the better incumbent (docs/solvers-scale.md).
+AUTO_N_RANGE = (5, 16)
+#: The rule ``auto`` applies, as recorded beside the measurements in bench-results/solver_choice.json.
+CHOICE_RULE = (
+    "free class, integer coefficients, min D without budgets, every probability > 1e-8 and 5 ≤ n ≤ 16: bnb "
+    "(when brute force is not affordable); otherwise the integer program"
+)
 #: Recorded near-optimal sets before the tie-break is declared unaffordable.
 MAX_RECORDS = 200_000
+#: Largest |G|·M table of the concept-automorphism action on candidate atoms (int32 entries).
+MAX_GROUP_CELLS = 32_000_000
 NAME = "bnb"
 
 
@@ -125,8 +153,16 @@ class _Stats:
 class _Search:
     """Depth-first branch-and-bound (see module docstring)."""
 
-    def __init__(self, problem: Problem, deadline: float | None, node_limit: int | None = None) -> None:
+    def __init__(
+        self, problem: Problem, deadline: float | None, node_limit: int | None = None, bound: str = "lagrange"
+    ) -> None:
         pmf = problem.pmf
+        self.bound = bound
+        #: Seconds one node may spend tuning λ (the root gets more, see :func:`solve`).
+        self.lag_budget_s = math.inf
+        #: Seconds the root's λ tuning may take.
+        self.root_budget_s = math.inf
+        self._pham_cache: np.ndarray | None = None
         self.problem = problem
         self.n, self.m, self.k = pmf.n, problem.width, problem.k
         self.K1 = self.k + 1
@@ -150,10 +186,14 @@ class _Search:
             vb = ((vecs[:, None] >> np.arange(self.n)) & 1).astype(np.float32)
             self.hamming = (vb.sum(1)[:, None] + self.sizes[None, :] - 2.0 * (vb @ self.t.T)).astype(np.float32)
         self.weight = np.array([poly_weight(int(s)) for s in self.asize.tolist()]) if self.M else np.zeros(0)
+        self.gperm: np.ndarray | None = None
+        self.group_order = 1
         self.best = math.inf
         self.best_set: tuple[int, ...] = ()
         self.records: list[tuple[float, tuple[int, ...]]] = []
         self.stack_lb: list[float] = []
+        self.path_lb: list[float] = []
+        """Node bound of each node on the DFS path (valid for all its descendants)."""
         self.root_entered = False
         self.interrupt_bound: float | None = None
         self.stats = _Stats()
@@ -211,15 +251,18 @@ class _Search:
         """Greedy fill up to m atoms, then first-improvement swaps (exact D of every candidate set)."""
         allidx = np.arange(self.M)
         kF, kb = self._keys_from_scratch(F, allidx)
-        while len(F) < min(self.m, self.M):
+        while len(F) < min(self.m, self.M) and time.perf_counter() < deadline:
             D = self._D(np.minimum(kb, kF[None, :]))
             if F:
                 D[list(F)] = np.inf
             a = int(np.argmin(D))
             if not D[a] < cur - FLOAT_SLACK:
                 break
+            # incremental: the new patterns are those containing a
+            kF = np.minimum(kF, kb[a])
+            for Q in self._subsets(F, self.k - 2):
+                kb = np.minimum(kb, self._pattern_keys((a, *Q), allidx))
             F, cur = (*F, a), float(D[a])
-            kF, kb = self._keys_from_scratch(F, allidx)
         improved = True
         while improved and time.perf_counter() < deadline:
             improved = False
@@ -265,13 +308,31 @@ class _Search:
         self.stats.incumbent_s = time.perf_counter() - t0
         self.stats.extra["restarts"] = restarts
 
+    # ------------------------------------------------------------------ symmetry
+    def setup_symmetry(self) -> None:
+        """Concept automorphisms acting on candidate atoms (orbital branching in :meth:`_visit`)."""
+        if self.M == 0:
+            return
+        cap = max(1, min(4096, MAX_GROUP_CELLS // max(self.M, 1)))
+        group = automorphisms(self.problem.pmf, max_elements=cap)
+        self.stats.extra["group_order"] = group.order
+        self.stats.extra["group_full"] = group.full
+        if group.order <= 1:
+            return
+        act = atom_action(group, self.atoms)
+        if act is None:  # pragma: no cover - helpful candidates are closed under automorphisms
+            return
+        self.gperm = act
+        self.group_order = group.order
+
     # ------------------------------------------------------------------ search
     def run(self) -> None:
         kF = (self.sizes * self.K1).astype(np.int32)
         self._offer((), float(self._D(kF)))
         cand = np.arange(self.M)
         kb = self._pattern_keys((), cand) if self.M else np.zeros((0, self.N), dtype=np.int32)
-        self._visit((), cand, kb, kF, [])
+        H = None if self.gperm is None else np.arange(self.gperm.shape[0])
+        self._visit((), cand, kb, kF, [], H, None)
 
     def _mu_bound(
         self, c: np.ndarray, eF: np.ndarray, r: int, G: np.ndarray | None, p2: int, iters: int = MU_ITERS
@@ -329,8 +390,15 @@ class _Search:
         kb: np.ndarray,
         kF: np.ndarray,
         resid: list[tuple[int, ...]],
+        H: np.ndarray | None = None,
+        lam: np.ndarray | None = None,
     ) -> None:
-        """Evaluate every child F ∪ {A} (A ∈ cand), then recurse into those the bound keeps."""
+        """Evaluate every child F ∪ {A} (A ∈ cand), then recurse into those the bound keeps.
+
+        ``H``: row indices into ``self.gperm`` of the automorphisms (as atom maps) that fix F and the excluded
+        atoms setwise; only the
+        first child of each H-orbit is branched on, and the later orbits exclude the earlier ones entirely
+        (orbital branching; docs/solvers-scale.md)."""
         self._check_time()
         self.stats.nodes += 1
         r = self.m - len(F)
@@ -362,6 +430,75 @@ class _Search:
             cnt_lb = vals.sum(axis=1) - (-np.partition(-vals, pn - 1, axis=1)[:, :pn]).sum(axis=1)
         if float(cnt_lb.min()) > self.best + TOL + FLOAT_SLACK:
             return  # every child subtree is pruned by the counting bound
+        lam_c = lam
+        lim = self.best + TOL + FLOAT_SLACK
+        if self.bound == "lagrange" and (r >= 3 or not F):
+            iters = LAG_ITERS_ROOT if not F else LAG_ITERS
+            self.lag_budget_s = self.root_budget_s if not F else math.inf
+            base_l, w_l, lam_c = self._lagrange(eF, eA, r, self._p2(len(F), r), lam, iters)
+            order, lb = self._windows(base_l, w_l, r)
+            # order-free child bound: base − w_A − (the r − 1 largest other w); an atom above the incumbent
+            # is in no improving completion of F, so it also leaves every descendant's allowed list
+            cnt_lb = np.maximum(cnt_lb, self._global_child_bound(base_l, w_l, r))
+            open_l = np.count_nonzero(lb <= lim)
+            node_lb = float(lb[0]) if lb.size else -math.inf
+            if open_l > 0:
+                # both bounds are valid: branch in the order of the one that leaves fewer children open
+                order_m, lb_m = self._windows(*self._legacy_bound(F, cand, kF, eF, eA, r, lagrangian=self.n > 10), r)
+                node_lb = max(node_lb, float(lb_m[0]) if lb_m.size else -math.inf)
+                if np.count_nonzero(lb_m <= lim) < open_l:
+                    order, lb = order_m, lb_m
+        else:
+            order, lb = self._windows(*self._legacy_bound(F, cand, kF, eF, eA, r), r)
+            node_lb = float(lb[0]) if lb.size else -math.inf
+        if lb.size:  # every child is bounded by its window bound and by its order-free bound
+            node_lb = max(node_lb, float(np.min(np.maximum(lb, cnt_lb[order]))))
+        if not F:
+            self.stats.extra["root_bound"] = max(0.0, min(node_lb, self.best))
+            if self.deadline is not None and time.perf_counter() > self.deadline:
+                self.interrupt_bound = max(self.counting_floor(), min(self.best, node_lb)) - FLOAT_SLACK
+                raise _Timeout
+        self.path_lb.append(node_lb)
+        try:
+            self._children(F, cand, kb, keA, resid, H, lam_c, r, order, lb, cnt_lb)
+        finally:
+            self.path_lb.pop()
+
+    @staticmethod
+    def _global_child_bound(base: float, w: np.ndarray, r: int) -> np.ndarray:
+        """base − w_i − (sum of the r − 1 largest w_j, j ≠ i), per child i."""
+        if r <= 1 or w.size <= 1:
+            return base - w
+        q = min(r, w.size)
+        top = np.sort(-np.partition(-w, q - 1)[:q])[::-1]  # the q largest, descending
+        s1 = float(top[: r - 1].sum())
+        nxt = float(top[r - 1]) if top.size >= r else 0.0
+        # i among the r − 1 largest (by value; ties exchange equal values): replace it by the r-th
+        in_top = w >= top[min(r - 1, top.size) - 1]
+        return base - w - np.where(in_top, s1 - w + nxt, s1)
+
+    @staticmethod
+    def _windows(root_val: float, w: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Children in w-descending order and their bounds root_val − w_i − (w_{i+1} + … + w_{i+r−1})."""
+        order = np.argsort(-w, kind="stable")
+        ws = w[order]
+        csum = np.concatenate([[0.0], np.cumsum(ws)])
+        idx = np.arange(ws.size)
+        hi = np.minimum(idx + r, ws.size)
+        return order, root_val - (csum[hi] - csum[idx])
+
+    def _legacy_bound(
+        self,
+        F: tuple[int, ...],
+        cand: np.ndarray,
+        kF: np.ndarray,
+        eF: np.ndarray,
+        eA: np.ndarray,
+        r: int,
+        lagrangian: bool = False,
+    ) -> tuple[float, np.ndarray]:
+        """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ). With ``lagrangian`` (the
+        facility-location bound already covers free vectors) only the half-credit variant (a) is tried."""
         c = np.maximum(eF[None, :] - eA, 0.0)
         # r = 2: the children are cheap leaf evaluations, so spend little on the bound
         iters = MU_ITERS if r >= 3 else 2
@@ -369,33 +506,146 @@ class _Search:
             # bound (a): half credits for patterns with ≥ 2 new atoms; bound (b): free vectors for them
             ch = np.where(self.helpful[cand], np.maximum(c, 0.5 * (eF[None, :] - self.outside[cand])), c)
             phi_a, w, base = self._mu_bound(ch, eF, r, None, 0, iters)
-            if r >= 3:
+            if r >= 3 and not lagrangian:
                 G = np.maximum(eF[None, :].astype(np.float32) - self.hamming, 0.0)
                 phi_b, w_b, base_b = self._mu_bound(c, eF, r, G, self._p2(len(F), r), iters)
                 if phi_b < phi_a:
                     w, base = w_b, base_b
         else:
             _, w, base = self._mu_bound(c, eF, r, None, 0, iters)
-        order = np.argsort(-w, kind="stable")
-        ws = w[order]
-        # window sums w_{i+1} + … + w_{i+r−1}
-        csum = np.concatenate([[0.0], np.cumsum(ws)])
-        idx = np.arange(ws.size)
-        hi = np.minimum(idx + r, ws.size)
-        lb = float(self._D(kF)) - base - (csum[hi] - csum[idx])
+        return float(self._D(kF)) - base, w
+
+    def _lagrange(
+        self, eF: np.ndarray, eA: np.ndarray, r: int, p2: int, lam0: np.ndarray | None, iters: int
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Facility-location Lagrangian (docs/solvers-scale.md): for λ ∈ [0, π·e_F],
+
+            D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} w_λ(A) − top-p2 Σ_v g_λ(v),
+
+        w_λ(A) = Σ_S (λ_S − π_S e_{F∪A}(S))⁺ (the exact patterns of a new atom with the chosen ones),
+        g_λ(v) = Σ_S (λ_S − π_S |1_S − v|²)⁺ over 0/1 vectors v (patterns with ≥ 2 new atoms; a vector entry
+        ≥ 2 is never closer to a 0/1 target than 1). λ is tuned by projected subgradient steps with a Polyak
+        step towards the incumbent. Returns (Σ min(λ, πe_F) − top-p2 g_λ, w_λ, λ) for the best λ seen."""
+        pe = self.pi * eF
+        lam = np.minimum(lam0, pe) if lam0 is not None else 0.5 * pe
+        pA = (self.pi[None, :] * eA).astype(np.float32)
+        pV = self._pham() if p2 > 0 else None
+        rr = min(r, pA.shape[0])
+        best_val = -math.inf
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        theta, stale = 1.0, 0
+        target = self.best + TOL
+        t_stop = time.perf_counter() + self.lag_budget_s
+        for it in range(max(1, iters)):
+            if it > 0 and time.perf_counter() > t_stop:
+                break  # any λ gives a valid bound: stop tuning when the node's time share is spent
+            lam32 = lam.astype(np.float32)
+            wA = np.maximum(lam32[None, :] - pA, 0.0).sum(axis=1, dtype=np.float64)
+            topA = np.argpartition(-wA, rr - 1)[:rr] if rr < wA.size else np.arange(wA.size)
+            base = float(np.minimum(lam, pe).sum())
+            grad = (lam < pe).astype(np.float64) - (pA[topA] < lam32[None, :]).sum(axis=0)
+            if pV is not None:
+                gV = np.maximum(lam32[None, :] - pV, 0.0).sum(axis=1, dtype=np.float64)
+                q = min(p2, gV.size)
+                topV = np.argpartition(-gV, q - 1)[:q]
+                base -= float(gV[topV].sum())
+                grad -= (pV[topV] < lam32[None, :]).sum(axis=0)
+            val = base - float(wA[topA].sum())
+            if val > best_val + 1e-12:
+                best_val, best, stale = val, (base, wA, lam.copy()), 0
+            else:
+                stale += 1
+                if stale >= 3:
+                    theta, stale = theta / 2, 0
+            if val > target + FLOAT_SLACK:
+                break  # the whole node is pruned
+            norm = float(grad @ grad)
+            if norm <= 0:
+                break
+            if math.isfinite(target):
+                gap = max(target - val, 1e-3 * abs(target) + 1e-9)
+            else:  # no incumbent yet: a fixed fraction of the largest possible value
+                gap = 0.1 * float(pe.sum()) + 1e-9
+            lam = np.clip(lam + theta * gap / norm * grad, 0.0, pe)
+        assert best is not None
+        return self._exact_lagrange(best[2], eF, eA, p2)
+
+    def _exact_lagrange(
+        self, lam: np.ndarray, eF: np.ndarray, eA: np.ndarray, p2: int
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """(Σ min(λ, πe_F) − top-p2 g_λ, w_λ, λ) in float64 (the search above runs in float32; pruning needs
+        the bound within FLOAT_SLACK). The top-p2 vectors are those whose float32 value lies within the
+        float32 error δ of the p2-th largest, recomputed in float64."""
+        pe = self.pi * eF
+        lam = np.minimum(lam, pe)
+        wA = np.maximum(lam[None, :] - self.pi[None, :] * eA, 0.0).sum(axis=1)
+        base = float(np.minimum(lam, pe).sum())
+        if p2 > 0:
+            pV = self._pham()
+            g32 = np.maximum(lam.astype(np.float32)[None, :] - pV, 0.0).sum(axis=1, dtype=np.float64)
+            q = min(p2, g32.size)
+            thr = float(-np.partition(-g32, q - 1)[q - 1])
+            delta = 4.0 * (self.N + 4) * float(np.finfo(np.float32).eps) * float(lam.sum()) + 1e-12
+            near = np.flatnonzero(g32 >= thr - delta)
+            g64 = np.maximum(lam[None, :] - self.pi[None, :] * self.hamming[near].astype(np.float64), 0.0).sum(axis=1)
+            base -= float(-np.partition(-g64, q - 1)[:q].sum()) if q < g64.size else float(g64.sum())
+        return base, wA, lam
+
+    def _pham(self) -> np.ndarray:
+        """π_S·|1_S − v|² for every 0/1 vector v [2^n, N] (float32, cached)."""
+        if self._pham_cache is None:
+            self._pham_cache = (self.hamming * self.pi[None, :].astype(np.float32)).astype(np.float32)
+        return self._pham_cache
+
+    def _children(
+        self,
+        F: tuple[int, ...],
+        cand: np.ndarray,
+        kb: np.ndarray,
+        keA: np.ndarray,
+        resid: list[tuple[int, ...]],
+        H: np.ndarray | None,
+        lam: np.ndarray | None,
+        r: int,
+        order: np.ndarray,
+        lb: np.ndarray,
+        cnt_lb: np.ndarray,
+    ) -> None:
+        """Recurse into the children in ``order`` while their bound ``lb`` can beat the incumbent."""
+        del r
         level = len(self.stack_lb)
         self.stack_lb.append(-math.inf)
         self.root_entered = True
+        sym = H is not None and H.size > 1 and self.gperm is not None
+        if sym:
+            assert H is not None and self.gperm is not None
+            gp = self.gperm
+            # orbit label (least atom index of the orbit) per allowed atom
+            lab = gp[np.ix_(H, cand)].min(axis=0)
+            seen = np.zeros(self.M, dtype=bool)
         try:
-            for pos in range(ws.size - 1):  # the last child has no allowed atoms left
+            for pos in range(lb.size - 1):  # the last child has no allowed atoms left
                 if lb[pos] > self.best + TOL + FLOAT_SLACK:
                     break
                 self.stack_lb[level] = float(lb[pos])
                 i = int(order[pos])
+                if sym:
+                    if seen[lab[i]]:
+                        continue  # an image of this subtree lies in the subtree of its orbit's first atom
+                    seen[lab[i]] = True
                 if cnt_lb[i] > self.best + TOL + FLOAT_SLACK:
                     continue
                 a = int(cand[i])
                 rest = order[pos + 1 :]
+                rest = rest[cnt_lb[rest] <= self.best + TOL + FLOAT_SLACK]
+                H_c = None
+                if sym:
+                    assert H is not None
+                    lab_i = lab[i]
+                    seen[lab_i] = False
+                    rest = rest[~seen[lab[rest]]]  # earlier orbits are excluded entirely
+                    seen[lab_i] = True
+                    H_c = H[gp[H, a] == a]
                 child = (*F, a)
                 kb_c = kb[rest]
                 new_q = [(a, *Q) for Q in resid if len(Q) <= self.k - 2]
@@ -405,7 +655,7 @@ class _Search:
                 for Q in new_q:
                     kb_c = np.minimum(kb_c, self._pattern_keys(Q, sub))
                 resid_c = resid + [Q for Q in new_q if len(Q) <= self.k - 1]
-                self._visit(child, sub, kb_c, keA[i], resid_c)
+                self._visit(child, sub, kb_c, keA[i], resid_c, H_c, lam)
         finally:
             self.stack_lb.pop()
 
@@ -426,7 +676,7 @@ class _Search:
         # reachable used-atom masks after each event, with one witness choice per mask
         reach: dict[int, list[int]] = {0: []}
         for s in range(self.N):
-            opts = {}
+            opts: dict[int, int] = {}
             for p in np.flatnonzero(keys[:, s] == kmin[s]).tolist():
                 msk = sum(1 << j for j in pats[p])
                 opts.setdefault(msk, p)
@@ -449,7 +699,7 @@ class _Search:
 
     def tie_break(self) -> _Record | None:
         seen: set[tuple[int, ...]] = set()
-        recs: list[_Record] = []
+        recs: list[tuple[_Record, tuple[int, ...]]] = []
         dstar = min((d for d, _ in self.records), default=math.inf)
         for d, T in self.records:
             if d > dstar + TOL + FLOAT_SLACK or T in seen:
@@ -457,22 +707,48 @@ class _Search:
             seen.add(T)
             rec = self.evaluate_set(T)
             if rec is not None:
-                recs.append(rec)
+                recs.append((rec, T))
         self.stats.records = len(recs)
         if not recs:
             return None
-        dmin = min(r.D for r in recs)
-        recs = [r for r in recs if r.D <= dmin + TOL]
-        rmin = min(r.R for r in recs)
-        recs = [r for r in recs if r.R <= rmin + TOL]
-        return min(recs, key=lambda r: (r.P, sorted(r.atoms)))
+        dmin = min(r.D for r, _ in recs)
+        recs = [x for x in recs if x[0].D <= dmin + TOL]
+        rmin = min(r.R for r, _ in recs)
+        recs = [x for x in recs if x[0].R <= rmin + TOL]
+        if self.gperm is None:
+            return min((r for r, _ in recs), key=lambda r: (r.P, sorted(r.atoms)))
+        # the records hold one set per orbit at least: the canonical set is the least image over the group
+        best_key: tuple[float, tuple[int, ...]] | None = None
+        best_T: tuple[int, ...] = ()
+        for r, T in recs:
+            if not T:
+                key: tuple[float, tuple[int, ...]] = (r.P, ())
+                img: tuple[int, ...] = ()
+            else:
+                imgs = self.gperm[:, list(T)]  # [G, |T|]
+                masks = np.sort(self.atoms[imgs], axis=1)
+                j = int(np.lexsort(masks.T[::-1])[0])
+                key = (r.P, tuple(int(x) for x in masks[j]))
+                img = tuple(sorted(int(x) for x in imgs[j]))
+            if best_key is None or key < best_key:
+                best_key, best_T = key, img
+        out = self.evaluate_set(best_T)
+        assert out is not None, "an image of a valid set is valid"
+        return out
 
     def global_bound(self) -> float:
         """Lower bound on D* after an interruption: the incumbent and every pending child bound."""
         floor = max(0.0, self.counting_floor() - FLOAT_SLACK)
         if not self.root_entered:
             return min(floor, self.best)
-        return max(floor, min([self.best, *self.stack_lb]) - FLOAT_SLACK)
+        # pending siblings at level ℓ are bounded by their own bound and by every ancestor's node bound
+        pending = []
+        run = -math.inf
+        for lvl, lb in enumerate(self.stack_lb):
+            if lvl < len(self.path_lb):
+                run = max(run, self.path_lb[lvl])
+            pending.append(max(lb, run))
+        return max(floor, min([self.best, *pending]) - FLOAT_SLACK)
 
     def depth_profile(self) -> list[float]:
         """Pending child bound per DFS level (diagnostics)."""
@@ -494,7 +770,7 @@ def solve(
     """Solve the free-class min-D query exactly by branch-and-bound (see module docstring).
 
     ``options``: ``heuristic`` (local-search incumbent, default on), ``heuristic_time`` (seconds, default
-    min(5, 5 % of the limit)), ``node_limit`` (stop after this many search nodes, like a time limit). Raises InvalidArgument when the query is outside :func:`applies`.
+    min(2, 5 % of the limit)), ``node_limit`` (stop after this many search nodes, like a time limit). Raises InvalidArgument when the query is outside :func:`applies`.
     """
     del threads  # single-threaded search (numpy's BLAS may use more)
     if not applies(problem):
@@ -506,20 +782,30 @@ def solve(
     use_heur = bool(opts.pop("heuristic", True))
     heur_time = opts.pop("heuristic_time", None)
     node_limit = opts.pop("node_limit", None)
+    use_symmetry = bool(opts.pop("symmetry", True))
+    bound_kind = str(opts.pop("bound", "lagrange"))
+    if bound_kind not in ("lagrange", "mu"):
+        raise InvalidArgument(f"bnb option bound must be lagrange or mu, got {bound_kind!r}")
     opts.pop("formulation", None)
     opts.pop("interface", None)
     ignored = sorted(opts)
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
-    search = _Search(problem, deadline, None if node_limit is None else int(node_limit))
+    search = _Search(problem, deadline, None if node_limit is None else int(node_limit), bound_kind)
+    search.root_budget_s = ROOT_LAG_SHARE * float(time_limit) if time_limit is not None else 60.0
     info: dict[str, Any] = {"formulation": NAME, "candidate_atoms": int(search.M), "events": int(search.N)}
     if ignored:
         info["ignored_options"] = ignored
     completed = False
     reason = None
     try:
+        if use_symmetry:
+            search.setup_symmetry()
+            info["symmetry_group_order"] = search.group_order
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _Timeout
         if use_heur and search.M:
-            budget = float(heur_time) if heur_time is not None else min(5.0, 0.05 * time_limit if time_limit else 5.0)
+            budget = float(heur_time) if heur_time is not None else min(2.0, 0.05 * time_limit if time_limit else 2.0)
             search.local_search(budget)
             info["heuristic_objective"] = search.stats.incumbent_D
             info["heuristic_s"] = search.stats.incumbent_s
@@ -531,6 +817,8 @@ def solve(
     except _TooManyTies:
         reason = f"more than {MAX_RECORDS} near-optimal atom sets (tie-break not affordable)"
     info.update(nodes=search.stats.nodes, sets_evaluated=search.stats.evaluated, search_s=time.perf_counter() - t0)
+    if "root_bound" in search.stats.extra:
+        info["root_bound"] = search.stats.extra["root_bound"]
     wall = time.perf_counter() - t0
     if completed:
         rec = search.tie_break()
@@ -539,7 +827,7 @@ def solve(
         ev = sae.evaluate(problem.pmf, problem.k)
         info["near_optimal_sets"] = search.stats.records
         return Solution(
-            problem, Status.OPTIMAL, NAME, "1", time.perf_counter() - t0, objective=ev.distortion,
+            problem, Status.OPTIMAL, NAME, _version(), time.perf_counter() - t0, objective=ev.distortion,
             bound=ev.distortion, gap=0.0, sae=sae, evaluation=ev, info=info,
         )
     info["not_proven_reason"] = reason
@@ -550,6 +838,6 @@ def solve(
     ev = sae.evaluate(problem.pmf, problem.k)
     bound = min(bound, ev.distortion)
     return Solution(
-        problem, Status.LIMIT, NAME, "1", wall, objective=ev.distortion, bound=bound,
+        problem, Status.LIMIT, NAME, _version(), wall, objective=ev.distortion, bound=bound,
         gap=relative_gap(ev.distortion, bound), sae=sae, evaluation=ev, info=info,
     )

@@ -295,3 +295,44 @@ def test_unproven_points_are_never_called_exact(tmp_path: Path, capsys: pytest.C
     assert rc == ExitCode.LIMIT
     d = json.loads(js.read_text())
     assert d["d_star_k_status"] == "limit" and d["d_star_k_exact"] is False
+
+
+# ---------------------------------------------------------------------------------------------- issue 15
+def _values(res: FrontierResult) -> list[tuple]:
+    return [(r.query, r.k, r.max_rate, r.max_distortion, r.max_poly, r.status, r.exact,
+             None if r.rate is None else round(r.rate, 9), None if r.distortion is None else round(r.distortion, 9),
+             None if r.poly is None else round(r.poly, 9)) for r in res.rows]
+
+
+def test_reuse_between_budgets_equals_fresh_solves() -> None:
+    """A proven optimum reused at a tighter neighbouring budget gives the same (R, D, P) as solving afresh."""
+    base = dict(pmf=load_pmf("cooccur3"), width=2, k=2, grid=4, poly_levels=(0.0, 0.2, None), solver="brute",
+                per_k=False)
+    fresh = compute_frontier(FrontierConfig(**base, reuse=False))
+    warm = compute_frontier(FrontierConfig(**base, reuse=True))
+    assert _values(fresh) == _values(warm)
+    assert any("reused" in note for note in warm.notes)
+    assert sum(r.time_s == 0.0 for r in warm.rows) > 0
+
+
+def test_parallel_workers_match_serial(result: FrontierResult) -> None:
+    cfg = replace_config(result.config, workers=2)
+    calls: list[tuple[int, int]] = []
+    par = compute_frontier(cfg, progress=lambda d, t, _: calls.append((d, t)))
+    assert _values(par) == _values(result)
+    assert [(k.k, k.d_star, k.p_floor) for k in par.per_k] == [(k.k, k.d_star, k.p_floor) for k in result.per_k]
+    assert calls[-1] == (cfg.planned_points(), cfg.planned_points())
+
+
+def replace_config(cfg: FrontierConfig, **changes: object) -> FrontierConfig:
+    import dataclasses
+
+    kw = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.init}
+    kw.update(changes)
+    return FrontierConfig(**kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [{"workers": 0}, {"workers": 1.5}, {"address": ""}])
+def test_parallel_config_validation(bad: dict) -> None:
+    with pytest.raises(InvalidArgument):
+        FrontierConfig(pmf=load_pmf("cooccur3"), width=2, k=1, **bad)

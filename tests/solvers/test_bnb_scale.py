@@ -1,0 +1,149 @@
+"""The branch-and-bound's Lagrangian bound, symmetry breaking and canonical answer against enumeration.
+
+* bound: at random nodes F of random small instances, the facility-location Lagrangian bound is at most the
+  best D over every completion F ∪ U (|U| ≤ m − |F|), enumerated here independently;
+* symmetry: every enumerated concept automorphism preserves the pmf, the set is closed under composition, and
+  its size equals a plain count over all n! permutations;
+* answers: with symmetry breaking and the Lagrangian bound, the proven (D, R, P) and atoms equal brute force's
+  canonical answer, on structured pmfs with many automorphisms and on random ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rdp_exact.generators import from_spec
+from rdp_exact.pmf import ConceptPMF
+from rdp_exact.problem import Problem, Status
+from rdp_exact.solvers import bnb_free
+from rdp_exact.solvers.symmetry import atom_action, automorphisms
+
+brute = pytest.importorskip("rdp_exact.solvers.brute")
+
+
+def _set_D(pmf: ConceptPMF, atoms: list[int], k: int) -> float:
+    """Exact D of an atom set: per event the least squared error over ≤ k of its atoms (independent code)."""
+    n = pmf.n
+    vecs = [np.array([(a >> i) & 1 for i in range(n)]) for a in atoms]
+    total = 0.0
+    for ev, p in pmf.items():
+        t = np.array([(ev >> i) & 1 for i in range(n)])
+        best = int(t.sum())
+        for s in range(1, min(k, len(vecs)) + 1):
+            for Q in itertools.combinations(vecs, s):
+                best = min(best, int(((t - sum(Q)) ** 2).sum()))
+        total += p * best
+    return total
+
+
+def _symmetric_pmf(seed: int) -> ConceptPMF:
+    """A pmf invariant under swapping concepts 0↔1 and 2↔3 (and the two pairs): weights on orbits."""
+    rng = np.random.default_rng(seed)
+    perms = [(0, 1, 2, 3), (1, 0, 2, 3), (0, 1, 3, 2), (1, 0, 3, 2), (2, 3, 0, 1), (3, 2, 0, 1), (2, 3, 1, 0),
+             (3, 2, 1, 0)]
+    weights: dict[int, float] = {}
+    for ev in rng.choice(np.arange(1, 16), size=6, replace=False).tolist():
+        w = float(rng.integers(1, 9))
+        for g in perms:
+            img = sum(1 << g[i] for i in range(4) if (ev >> i) & 1)
+            weights[img] = w
+    return ConceptPMF.from_events(4, list(weights.items()), normalize=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_bound_below_every_completion(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pmf = from_spec(f"random:n=4,support=9,seed={seed + 1}")
+    m, k = 3, 1 + seed % 2
+    search = bnb_free._Search(Problem(pmf, m, k), None)
+    atoms = search.atoms.tolist()
+    for depth in (0, 1):
+        F = tuple(sorted(rng.choice(len(atoms), size=depth, replace=False).tolist()))
+        cand = np.array([a for a in range(search.M) if a not in F])
+        kF, kb = search._keys_from_scratch(F, cand)
+        keA = np.minimum(kb, kF[None, :])
+        eF = (kF // search.K1).astype(float)
+        eA = (keA // search.K1).astype(float)
+        r = m - depth
+        search.best = float("inf")  # no early exit towards an incumbent
+        base, w, _ = search._lagrange(eF, eA, r, search._p2(depth, r), None, 60)
+        node_bound = base - float(np.sort(w)[::-1][:r].sum())
+        truth = min(
+            _set_D(pmf, [atoms[a] for a in (*F, *U)], k)
+            for s in range(0, r + 1)
+            for U in itertools.combinations(cand.tolist(), s)
+        )
+        assert node_bound <= truth + 1e-9, (F, node_bound, truth)
+        # child bounds: base − w_A − top (r − 1) of the others bounds every completion containing A
+        order = np.argsort(-w)
+        for A in cand[order[:3]].tolist():
+            i = int(np.flatnonzero(cand == A)[0])
+            others = np.sort(np.delete(w, i))[::-1][: r - 1].sum()
+            child_truth = min(
+                _set_D(pmf, [atoms[a] for a in (*F, A, *U)], k)
+                for s in range(0, r)
+                for U in itertools.combinations([c for c in cand.tolist() if c != A], s)
+            )
+            assert base - w[i] - others <= child_truth + 1e-9
+
+
+@pytest.mark.parametrize("spec", ["pairs:n=6,pair=0.3,single=0.05,seed=1", "sym0", "sym1", "independent:0.3,0.3,0.2,0.2,0.1"])
+def test_automorphisms_match_plain_count(spec: str) -> None:
+    pmf = _symmetric_pmf(int(spec[3:])) if spec.startswith("sym") else from_spec(spec)
+    group = automorphisms(pmf)
+    assert group.full
+    table = dict(pmf.items())
+    count = 0
+    for perm in itertools.permutations(range(pmf.n)):
+        ok = True
+        for ev, p in table.items():
+            img = sum(1 << perm[i] for i in range(pmf.n) if (ev >> i) & 1)
+            if abs(table.get(img, -1.0) - p) > 1e-12 * p:
+                ok = False
+                break
+        count += ok
+    assert group.order == count
+    els = {tuple(g) for g in group.perms.tolist()}
+    for g, h in itertools.islice(itertools.product(els, els), 400):
+        assert tuple(g[h[i]] for i in range(pmf.n)) in els
+    act = atom_action(group, bnb_free._Search(Problem(pmf, 3, 2), None).atoms)
+    assert act is not None
+
+
+CASES = [
+    ("pairs:n=6,pair=0.3,single=0.05,seed=1", 3, 2),
+    ("pairs:n=6,pair=0.3,single=0.05,seed=2,triples=1", 3, 2),
+    ("pairs:n=6,pair=0.4,single=0.1,seed=3", 2, 1),
+    ("sym0", 3, 2),
+    ("sym1", 2, 2),
+    ("sym2", 3, 1),
+    ("independent:0.3,0.3,0.3,0.2", 3, 2),
+    ("random:n=5,support=12,seed=4", 3, 2),
+    ("random:n=6,support=20,seed=5", 3, 2),
+]
+
+
+@pytest.mark.parametrize("spec,m,k", CASES)
+def test_proven_answer_equals_brute_force(spec: str, m: int, k: int) -> None:
+    pmf = _symmetric_pmf(int(spec[3:])) if spec.startswith("sym") else from_spec(spec)
+    problem = Problem(pmf, m, k)
+    assert bnb_free.applies(problem)
+    ref = brute.solve(problem, time_limit=60, threads=1, options=None)
+    assert ref.status is Status.OPTIMAL
+    for opts in ({}, {"symmetry": False}, {"bound": "mu"}):
+        sol = bnb_free.solve(problem, time_limit=60, options={**opts, "heuristic": False})
+        assert sol.status is Status.OPTIMAL
+        assert sol.distortion == pytest.approx(ref.distortion, abs=1e-9)
+        assert sol.rate == pytest.approx(ref.rate, abs=1e-9)
+        assert sol.poly == pytest.approx(ref.poly, abs=1e-9)
+        assert sorted(a for a in sol.sae.atoms if a) == sorted(a for a in ref.sae.atoms if a), opts
+
+
+def test_limit_is_never_optimal() -> None:
+    problem = Problem(from_spec("random:n=8,support=40,seed=3"), 4, 2)
+    sol = bnb_free.solve(problem, time_limit=60, options={"node_limit": 3, "heuristic": False})
+    assert sol.status is Status.LIMIT
+    assert sol.bound <= sol.objective + 1e-12
