@@ -13,10 +13,14 @@ searched for them) the audit reports
   to enumerate, the exact solve of min D subject to P ≤ 0) and the **rate tax** (C-T4,
   :func:`rdp_exact.theory.rate_tax`; empty when the optimum can be monosemantic, ``inf`` when no
   monosemantic SAE of width m reaches D*_k at all);
-* the **gaps** D − D*_k, (D − D*_k)/D*_k and R − R_opt, and ``beats_binary_optimum`` = D < D*_k − 1e−9.
-  A trained SAE has real-valued decoder rows, activation magnitudes and biases, while the exact class has
-  0/1 atoms with unit weights and no biases (A2, A4), so a trained SAE **can** beat the binary-atom
-  optimum; the audit says so whenever it happens (it is not an error of either side);
+* the **optimum of its own class** (issue 11, :mod:`audit.optimum_classes`): a trained SAE has real decoder
+  rows, nonnegative real codes and (unless fixed at 0) a decoder bias, so it lives in ``real-codes`` or
+  ``real-codes + bias`` (DESIGN §1.2b), not in the binary class. ``class``, ``dstar_class``, ``gap_class``
+  = D − D*(class) and ``dmin_class`` (the class's monosemantic floor) measure it against the smallest class
+  containing it; no SAE can go below its class's proven bound (tested);
+* the **binary reference** D*_k: gaps D − D*_k, (D − D*_k)/D*_k and R − R_opt, and ``beats_binary_optimum`` =
+  D < D*_k − 1e−9. The binary class (0/1 atoms, unit codes, no bias: A2, A4) does not contain trained SAEs, so
+  this column only says how much the larger class is worth on this pmf;
 * each latent's **structure**, read from the SAE snapped to a combinatorial SAE (:mod:`audit.snap`), and
   the snapped SAE's exact values (best-response code, and the firing pattern actually observed).
 
@@ -58,11 +62,13 @@ AUDIT_COLUMNS: tuple[str, ...] = (
     "sae_dir", "arch", "seed", "width", "k", "rate", "distortion", "poly_dec", "poly_enc", "poly_joint",
     "d_star_k", "rate_opt", "poly_opt", "d_min", "rate_tax", "gap_d", "gap_d_rel", "beats_binary_optimum",
     "snapped_rate", "snapped_distortion", "snapped_poly", "n_dead", "n_mono", "n_hedged", "n_splitting",
-    "n_absorbing", "optimum_status",
+    "n_absorbing", "optimum_status", "class", "dstar_class", "gap_class", "dmin_class",
     # extras
     "k_audit", "gap_r", "snapped_obs_rate", "snapped_obs_distortion", "snapped_obs_poly", "n_unaligned",
     "n_mixed", "snapped_atoms", "optimal_atoms", "bias_concepts", "mcc", "diverged", "optimum_exact",
-    "optimum_solver", "d_min_source", "pmf_sha256",
+    "optimum_solver", "d_min_source", "pmf_sha256", "l0", "mse",
+    "k_class", "dstar_class_bound", "class_exact", "class_status", "class_method", "dmin_class_bound",
+    "dmin_class_exact", "class_contained", "class_code_bound",
 )
 LATENT_COLUMNS: tuple[str, ...] = (
     "sae_dir", "latent", "kind", "atom", "max_cos", "encoder_signs", "fires_on", "absorbing", "absorbed",
@@ -93,6 +99,9 @@ class OptimumAuditConfig:
     """At most this many per-SAE atom figures."""
     threads: int | None = None
     """Solver threads (None: the backend's default)."""
+    class_time_limit: float | None = 5.0
+    """Seconds per solve of each SAE's own class optimum and floor (real-codes ± bias; SCIP may stop at the
+    limit with a proven bound, status ``limit``). None: no limit."""
 
     def __post_init__(self) -> None:
         from rdp_exact.solvers import SOLVER_CHOICES
@@ -101,6 +110,9 @@ class OptimumAuditConfig:
             raise InvalidArgument(f"unknown solver {self.solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
         if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
             raise InvalidArgument(f"time limit must be a positive number, got {self.time_limit!r}")
+        if self.class_time_limit is not None and not (math.isfinite(self.class_time_limit)
+                                                      and self.class_time_limit > 0):
+            raise InvalidArgument(f"class time limit must be a positive number, got {self.class_time_limit!r}")
         for name in ("cos_threshold", "enc_threshold"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v < 1):
@@ -187,6 +199,10 @@ class SAEAudit:
     """:class:`audit.snap.SnappedSAE`, or None when the weights are not finite."""
     optimum: OptimumRef = field(repr=False)
     diverged: bool = False
+    class_ref: Any = field(default=None, repr=False)
+    """:class:`audit.optimum_classes.ClassRef`: optimum and floor of the smallest class containing the SAE."""
+    d: int | None = None
+    """Input dimension (for the SAEBench-style ``mse`` = D / d alias)."""
 
     @property
     def gap_d(self) -> float:
@@ -202,6 +218,11 @@ class SAEAudit:
     @property
     def gap_r(self) -> float:
         return self.metrics.rate - self.optimum.rate_opt
+
+    @property
+    def gap_class(self) -> float:
+        """D − D*(class) (≥ −1e−9 against the proven bound: no SAE beats its own class optimum)."""
+        return math.nan if self.class_ref is None else self.metrics.distortion - self.class_ref.d_star
 
     @property
     def beats_binary_optimum(self) -> bool:
@@ -221,7 +242,17 @@ class SAEAudit:
             "optimum_status": opt.status, "k_audit": self.k_audit, "gap_r": self.gap_r, "mcc": met.mcc,
             "diverged": self.diverged, "optimum_exact": opt.exact, "optimum_solver": opt.solution.solver,
             "d_min_source": opt.d_min_source, "pmf_sha256": opt.pmf.sha256(), "optimal_atoms": opt.atoms_text(),
+            "l0": met.rate, "mse": None if not self.d else met.distortion / self.d,
         }
+        cr = self.class_ref
+        if cr is not None:
+            row.update({
+                "class": cr.placement.label, "dstar_class": cr.d_star, "gap_class": self.gap_class,
+                "dmin_class": cr.d_min, "k_class": cr.placement.k, "dstar_class_bound": cr.bound,
+                "class_exact": cr.exact, "class_status": cr.solution.status.value, "class_method": cr.solution.method,
+                "dmin_class_bound": cr.floor.bound, "dmin_class_exact": cr.floor.exact,
+                "class_contained": cr.placement.contained, "class_code_bound": cr.placement.code_bound,
+            })
         if sn is not None:
             c = sn.counts()
             be, oe = sn.best_eval, sn.observed_eval
@@ -276,8 +307,13 @@ class OptimumAudit:
         return all(o.exact for o in self.optima)
 
     def beating(self) -> list[SAEAudit]:
-        """SAEs with D < D*_k (continuous beats binary atoms)."""
+        """SAEs with D < D*_k of the binary class (a reference column: they live in a larger class)."""
         return [s for s in self.saes if s.beats_binary_optimum]
+
+    def below_own_class(self, tol: float = 1e-9) -> list[SAEAudit]:
+        """SAEs below the proven bound of their own class: always empty unless something is wrong."""
+        return [s for s in self.saes if s.class_ref is not None and s.class_ref.placement.contained
+                and s.metrics.distortion < s.class_ref.bound - tol]
 
 
 # ------------------------------------------------------------------------------------------ input
@@ -396,18 +432,28 @@ def _k_audit(arch: str, k: int | None, width: int, snapped_active: np.ndarray | 
 
 
 def audit_optimum(
-    runs_dir: str | Path, config: OptimumAuditConfig | None = None, progress: ProgressFn | None = None
+    runs_dir: str | Path, config: OptimumAuditConfig | None = None, progress: ProgressFn | None = None,
+    *, inputs: Any = None,
 ) -> OptimumAudit:
-    """Audit every SAE under ``runs_dir`` against the exact optimum (module docstring)."""
+    """Audit every SAE under ``runs_dir`` against the exact optimum (module docstring). ``inputs``: SAE
+    folders already found and validated by :func:`audit.sae_inputs.collect_saes` (any folder names, any
+    DGP); ``runs_dir`` is then ignored and ``sae_dir`` is relative to ``inputs.root``."""
     from audit.snap import SnapConfig, firing_pattern, snap
     from sae_train.evaluate import evaluate_exact
     from sae_train.io import load_sae
 
     cfg = config or OptimumAuditConfig()
     snap_cfg = SnapConfig(cos_threshold=cfg.cos_threshold, enc_threshold=cfg.enc_threshold)
-    root = Path(runs_dir)
-    entries = _collect(root)
+    if inputs is None:  # every SAE folder below runs_dir, validated before any solve (audit.sae_inputs)
+        from audit.sae_inputs import collect_saes
+
+        find_runs(runs_dir)
+        inputs = collect_saes([runs_dir])
+    root = inputs.root
+    entries = [_Entry(root, e.folder, e.dgp) for e in inputs.entries]
     cache: dict[tuple[str, int, int], OptimumRef] = {}
+    class_cache: dict[tuple[Any, ...], list[Any]] = {}
+    class_keys: list[Any] = []
     out: list[SAEAudit] = []
     for e in entries:
         rel = e.folder.relative_to(root).as_posix()
@@ -432,11 +478,37 @@ def audit_optimum(
         key = (e.dgp.pmf.sha256(), model.m, k_aud)
         if key not in cache:
             cache[key] = exact_optimum(e.dgp.pmf, model.m, k_aud, cfg)
+        ckey = None
+        if finite:
+            from audit.optimum_classes import place_and_project
+
+            pl, proj = place_and_project(model, e.dgp, arch, k)
+            ckey = (e.dgp.pmf.sha256(), model.m, pl.label, pl.k, pl.code_bound)
+            class_cache.setdefault(ckey, []).append((e.dgp.pmf, model.m, pl, proj))
+        class_keys.append(ckey)
         out.append(SAEAudit(
             sae_dir=rel, arch=arch, seed=None if seed is None else int(seed), width=model.m, k=k, k_audit=k_aud,
-            metrics=met, snapped=sn, optimum=cache[key], diverged=bool(rdp.get("diverged", False)),
+            metrics=met, snapped=sn, optimum=cache[key], diverged=bool(rdp.get("diverged", False)), d=e.dgp.d,
         ))
+    out = _attach_class_refs(out, class_keys, class_cache, cfg)
     return OptimumAudit(runs_dir=root, config=cfg, saes=tuple(out), optima=tuple(cache.values()))
+
+
+def _attach_class_refs(saes: list[SAEAudit], keys: list[Any], groups: dict[tuple[Any, ...], list[Any]],
+                       cfg: OptimumAuditConfig) -> list[SAEAudit]:
+    """Solve each distinct class once, SCIP warm-started from the best projected trained SAE of the group."""
+    from dataclasses import replace
+
+    from audit.optimum_classes import class_reference
+    from rdp_exact.classes import evaluate_real
+
+    refs: dict[tuple[Any, ...], Any] = {}
+    for key, members in groups.items():
+        pmf, m, pl, _ = members[0]
+        starts = [p for *_, p in members if p is not None]
+        start = min(starts, key=lambda sae: evaluate_real(pmf, sae).distortion) if starts else None
+        refs[key] = class_reference(pmf, m, pl, cfg.class_time_limit, start=start)
+    return [s if key is None else replace(s, class_ref=refs[key]) for s, key in zip(saes, keys, strict=True)]
 
 
 __all__ = [

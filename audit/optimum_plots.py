@@ -55,7 +55,9 @@ def plot_rd(optimum: Any, members: Sequence[Any], path: str | Path) -> Path:
     ax.scatter([optimum.d_star_k], [optimum.rate_opt], c=[cmap(norm(optimum.poly_opt))], marker="*", s=260,
                edgecolors="black", zorder=4, label=f"D*_k = {optimum.d_star_k:.4g} ({optimum.status})")
     if np.isfinite(optimum.d_min):
-        ax.axvline(optimum.d_min, color="tab:red", ls=":", lw=1.2, label=f"monosemantic floor D_min = {optimum.d_min:.4g}")
+        ax.axvline(optimum.d_min, color="tab:red", ls=":", lw=1.2,
+                   label=f"binary monosemantic floor D_min = {optimum.d_min:.4g}")
+    _class_lines(ax, members)
     rs_t = [s.metrics.rate for s in members]
     ds_t = [s.metrics.distortion for s in members]
     ax.scatter(ds_t, rs_t, c=[cmap(norm(s.metrics.poly_dec)) if np.isfinite(s.metrics.poly_dec) else "red"
@@ -79,6 +81,24 @@ def plot_rd(optimum: Any, members: Sequence[Any], path: str | Path) -> Path:
     ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
+
+
+def _class_lines(ax: Any, members: Sequence[Any]) -> None:
+    """D*(class) (solid) and D_min(class) (dash-dot) of each distinct class among the trained SAEs: the yardsticks
+    that contain them (issue 11); the binary D*_k and D_min above are references."""
+    seen: dict[str, Any] = {}
+    for s in members:
+        cr = getattr(s, "class_ref", None)
+        if cr is not None:
+            seen.setdefault(f"{cr.placement.label}, k = {cr.placement.k}", cr)
+    colours = ("tab:green", "tab:purple", "tab:brown", "tab:olive")
+    for i, (label, cr) in enumerate(seen.items()):
+        c = colours[i % len(colours)]
+        if np.isfinite(cr.d_star):
+            ax.axvline(cr.d_star, color=c, ls="-", lw=1.0, alpha=0.8,
+                       label=f"D*({label}) = {cr.d_star:.4g}" + ("" if cr.exact else " (not proven)"))
+        if np.isfinite(cr.d_min):
+            ax.axvline(cr.d_min, color=c, ls="-.", lw=1.0, alpha=0.8, label=f"D_min({label}) = {cr.d_min:.4g}")
 
 
 def plot_atoms(sae: Any, path: str | Path, cos_threshold: float = 0.5) -> Path:

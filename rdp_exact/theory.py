@@ -1,4 +1,4 @@
-"""Closed forms of the toy model (DESIGN §2: C-P2, C-T5, C-T4, C-E1).
+"""Closed forms of the toy model (DESIGN §2: C-P2, C-T5, C-T4, C-DT, C-E1).
 
 Everything here is computed from the pmf by formulas (no optimisation over SAEs), so that the exact
 solvers (``rdp_exact.solvers``) can be checked against it and vice versa.
@@ -14,6 +14,8 @@ solvers (``rdp_exact.solvers``) can be checked against it and vice versa.
   R*(δ, 0) = E|S| − max{D ∈ 𝒟_mono : D ≤ δ} (∞ below D_min) is a staircase
   (:func:`monosemantic_staircase`, :func:`r_star_mono`).
 * **C-T4 rate tax** — :func:`rate_tax`.
+* **C-DT distortion tax** (the dual of C-T4) — :func:`min_mono_distortion`, :func:`distortion_tax`: at a
+  rate budget r a monosemantic SAE has D ≥ min{D ∈ 𝒟_mono : D ≥ E|S| − r}, attained.
 * **C-E1 Example 1** — closed-form D and R of the monosemantic, hedged and splitting codes of
   n = 3, m = 2, k ∈ {1, 2} (:func:`example1_coefficients` and the functions after it); the derivation is
   written out in the docstring of :func:`example1_coefficients`.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -241,7 +244,8 @@ class OmissionSet:
 
 
 def omission_distortions(
-    pmf: ConceptPMF, m: int, k: int, *, cap: bool = True, max_steps: int | None = None
+    pmf: ConceptPMF, m: int, k: int, *, cap: bool = True, max_steps: int | None = None,
+    deadline: float | None = None,
 ) -> OmissionSet:
     """𝒟_mono: every distortion D = E|S| − Σ_S π(S)·r_S of an omission code of width m, where
     r_S ∈ {0, …, min(|S ∩ A|, k)} for some |A| ≤ m (``cap=False``: r_S ≤ |S ∩ A|, no per-event cap)
@@ -249,7 +253,8 @@ def omission_distortions(
     subsets of these sets), merged, deduplicated with tolerance 1e−12 and sorted ascending; with
     ``max_steps`` only the smallest ``max_steps`` distortions are kept (``truncated=True`` when some
     were cut). Raises InvalidArgument if the exact set would exceed 5,000,000 values without
-    ``max_steps``."""
+    ``max_steps``. Past ``deadline`` (a time.perf_counter() value) the remaining atom sets are skipped
+    after the first one and the set is marked ``truncated`` (its values are still achievable)."""
     _check_width_cap(pmf, m, k)
     if max_steps is not None and (isinstance(max_steps, bool) or int(max_steps) < 1):
         raise InvalidArgument(f"max_steps must be a positive integer, got {max_steps!r}")
@@ -258,7 +263,10 @@ def omission_distortions(
     covers.sort(key=lambda u: -float(pmf.probs @ u))  # most promising A first: raises the floor early
     top = np.zeros(0)
     truncated = False
-    for u in covers:
+    for i, u in enumerate(covers):
+        if deadline is not None and i > 0 and time.perf_counter() > deadline:
+            truncated = True
+            break
         # the smallest value still in the running top max_steps: anything below it cannot enter
         floor = float(top[max_steps - 1]) if max_steps is not None and top.size >= max_steps else -math.inf
         sums, t = _top_sums(pmf.probs, u, max_steps, floor)
@@ -285,9 +293,12 @@ class Staircase:
         return [[d, r] for d, r in self.points]
 
 
-def monosemantic_staircase(pmf: ConceptPMF, m: int, k: int, max_steps: int = 10_000) -> Staircase:
-    """Corners (D, E|S| − D) for D ∈ 𝒟_mono (C-T5), ascending D; at most ``max_steps`` corners."""
-    om = omission_distortions(pmf, m, k, cap=True, max_steps=max_steps)
+def monosemantic_staircase(
+    pmf: ConceptPMF, m: int, k: int, max_steps: int = 10_000, *, deadline: float | None = None
+) -> Staircase:
+    """Corners (D, E|S| − D) for D ∈ 𝒟_mono (C-T5), ascending D; at most ``max_steps`` corners (fewer,
+    marked truncated, when ``deadline`` passes; see :func:`omission_distortions`)."""
+    om = omission_distortions(pmf, m, k, cap=True, max_steps=max_steps, deadline=deadline)
     es = om.expected_sparsity
     return Staircase(points=tuple((d, max(0.0, es - d)) for d in om.distortions), truncated=om.truncated)
 
@@ -403,6 +414,81 @@ def rate_tax(pmf: ConceptPMF, m: int, k: int, d_star_k: float, rate_opt: float) 
         d_bar=d_bar,
         rate_lower_bound=bound,
         tax=bound - float(rate_opt),
+    )
+
+
+# ====================================================================== C-DT: the distortion tax (dual of C-T4)
+def _max_sum_at_most(probs: np.ndarray, u: np.ndarray, budget: float) -> float:
+    """max{Σ_S π(S) r_S ≤ budget + TOL : r_S ∈ {0..u_S}} by a set DP over the partial sums (near-equal
+    sums merged, sums above the budget dropped)."""
+    goal = budget + TOL
+    states = np.zeros(1)
+    for p, cap in zip(probs, u, strict=True):
+        if cap == 0 or p == 0:
+            continue
+        new = (states[:, None] + p * np.arange(cap + 1)[None, :]).ravel()
+        states = _dedupe_desc(np.sort(new[new <= goal])[::-1])
+        if states.size > MAX_DP_STATES:
+            raise SolverUnavailable(
+                f"the monosemantic distortion at this rate budget needs more than {MAX_DP_STATES} partial sums "
+                f"({len(probs)} events); solve it instead with rdp solve --minimize distortion --max-poly 0"
+            )
+    return float(states[0])
+
+
+def min_mono_distortion(pmf: ConceptPMF, m: int, rate_budget: float, *, k: int | None = None) -> float:
+    """D*_mono(r) = min{D ∈ 𝒟_mono : D ≥ E|S| − r}: the least distortion of a monosemantic width-m SAE
+    with cap k (``k=None``: no cap) and rate ≤ r. Omission codes suffice (C-T5) and have R = E|S| − D
+    (C-P2), so this is E|S| minus the largest retained mass Σ_S π(S) r_S ≤ r, r_S ≤ min(|S ∩ A|, k)."""
+    _check_width_cap(pmf, m, m if k is None else k)
+    if isinstance(rate_budget, bool) or not isinstance(rate_budget, (int, float, np.floating)) \
+            or not math.isfinite(float(rate_budget)) or rate_budget < 0:
+        raise InvalidArgument(f"rate budget must be a finite number ≥ 0, got {rate_budget!r}")
+    best = 0.0
+    for A in _atom_sets(pmf, m):
+        best = max(best, _max_sum_at_most(pmf.probs, _coverage(pmf, A, k), float(rate_budget)))
+    return max(0.0, pmf.expected_sparsity() - best)
+
+
+@dataclass(frozen=True)
+class DistortionTax:
+    """The distortion tax (C-DT): what monosemanticity costs in distortion at a rate budget r."""
+
+    rate_budget: float
+    """The rate budget r."""
+    d_star: float
+    """D*(r), the optimum over all SAEs of the class with cap k and R ≤ r."""
+    d_mono: float
+    """D*_mono(r) at cap k = min{D ∈ 𝒟_mono(m, k) : D ≥ E|S| − r} (closed form)."""
+    d_mono_any_cap: float
+    """The same without a cap (a lower bound on d_mono): no monosemantic width-m SAE, whatever its
+    cap, has R ≤ r and D < this."""
+    lower_bound: float
+    """max(D_min(m, k), E|S| − r) ≤ d_mono: the conservation law and the monosemantic floor alone."""
+    tax: float
+    """d_mono − d_star (≥ 0)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"rate_budget": self.rate_budget, "d_star": self.d_star, "d_mono": self.d_mono,
+                "d_mono_any_cap": self.d_mono_any_cap, "lower_bound": self.lower_bound, "tax": self.tax}
+
+
+def distortion_tax(pmf: ConceptPMF, m: int, k: int, rate_budget: float, d_star: float) -> DistortionTax:
+    """C-DT, the dual of the rate tax: at rate budget r, a monosemantic SAE of width m and cap k has
+    D ≥ D*_mono(r) = min{D ∈ 𝒟_mono(m, k) : D ≥ E|S| − r} ≥ max(D_min, E|S| − r), attained; the tax is
+    D*_mono(r) − D*(r) for the optimum D*(r) (given, from a solver)."""
+    _check_width_cap(pmf, m, k)
+    if not isinstance(d_star, (int, float, np.floating)) or not math.isfinite(float(d_star)) or d_star < 0:
+        raise InvalidArgument(f"d_star must be a finite number ≥ 0, got {d_star!r}")
+    d_mono = min_mono_distortion(pmf, m, rate_budget, k=k)
+    return DistortionTax(
+        rate_budget=float(rate_budget),
+        d_star=float(d_star),
+        d_mono=d_mono,
+        d_mono_any_cap=min_mono_distortion(pmf, m, rate_budget, k=None),
+        lower_bound=max(d_min(pmf, m, k), max(0.0, pmf.expected_sparsity() - float(rate_budget))),
+        tax=d_mono - float(d_star),
     )
 
 

@@ -2,8 +2,10 @@
 
 :func:`compute_theory` returns a :class:`TheoryReport`; its :meth:`TheoryReport.to_json_dict` is the
 ``rdp theory --json`` object: ``expected_sparsity``, ``marginals``, ``d_min``, ``staircase``,
-``staircase_truncated``, ``d_star_k``, ``rate_tax`` (null when the optimum can be monosemantic) and
-``example1`` (null unless n = 3, m = 2, k ∈ {1, 2}), plus the solver status of D*_k.
+``staircase_truncated``, ``d_star_k``, ``rate_tax`` (null when the optimum can be monosemantic),
+``distortion_tax`` (C-DT, the dual: at the rate budget r — by default the optimum's rate R_opt — the
+least distortion of a monosemantic SAE against D*(r)) and ``example1`` (null unless n = 3, m = 2,
+k ∈ {1, 2}), plus the solver status of D*_k.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class TheoryReport:
     example1: dict[str, Any] | None
     rate_tax_error: str | None = None
     """Why the rate tax could not be computed (rate_tax is then None too)."""
+    distortion_tax: theory.DistortionTax | None = None
+    """C-DT at the rate budget (default R_opt); None when D*(r) has no exact value or the DP is too large."""
+    distortion_tax_error: str | None = None
+    """Why the distortion tax could not be computed."""
 
     @property
     def d_star_k(self) -> float | None:
@@ -64,6 +70,8 @@ class TheoryReport:
             "optimum_is_monosemantic": None if opt.poly is None else opt.poly <= 1e-12,
             "rate_tax": None if self.rate_tax is None else self.rate_tax.to_dict(),
             "rate_tax_error": self.rate_tax_error,
+            "distortion_tax": None if self.distortion_tax is None else self.distortion_tax.to_dict(),
+            "distortion_tax_error": self.distortion_tax_error,
             "example1": self.example1,
         }
 
@@ -77,16 +85,22 @@ def compute_theory(
     solver: str = "auto",
     time_limit: float | None = None,
     coefficients: CoefficientMode = "integer",
+    rate_budget: float | None = None,
 ) -> TheoryReport:
-    """Evaluate every closed form of :mod:`rdp_exact.theory` and solve D*_k exactly (free class)."""
-    from rdp_exact.solvers import solve
+    """Evaluate every closed form of :mod:`rdp_exact.theory` and solve D*_k exactly (free class).
+
+    The distortion tax (C-DT) is taken at ``rate_budget`` (one more exact solve, D*(r)), or at the
+    optimum's rate R_opt when None (then D*(R_opt) = D*_k, no extra solve)."""
+    from rdp_exact.solvers import check_time_limit, solve
+    from rdp_exact.solvers.limits import TimeBudget
 
     problem = Problem(pmf=pmf, width=width, k=k, coefficients=coefficients)  # validates m, k, mode
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise InvalidArgument(f"max steps must be a positive integer, got {max_steps!r}")
-    stair = theory.monosemantic_staircase(pmf, width, k, max_steps=max_steps)
+    budget = TimeBudget.after(check_time_limit(time_limit))  # one wall-clock budget for the whole report
+    sol = solve(problem, solver, deadline=budget.at)
+    stair = theory.monosemantic_staircase(pmf, width, k, max_steps=max_steps, deadline=budget.at)
     dmin = theory.d_min(pmf, width, k)
-    sol = solve(problem, solver, time_limit=time_limit)
     tax = None
     tax_error = None
     if sol.evaluation is not None:
@@ -94,6 +108,7 @@ def compute_theory(
             tax = theory.rate_tax(pmf, width, k, sol.evaluation.distortion, sol.evaluation.rate)
         except SolverUnavailable as exc:  # the subset-sum search for D̄ is too large
             tax_error = str(exc)
+    dtax, dtax_error = _distortion_tax(problem, sol, rate_budget, solver, budget.at)
     ex1 = None
     if theory.example1_applicable(pmf, width, k):
         live = None
@@ -114,4 +129,32 @@ def compute_theory(
         rate_tax=tax,
         example1=ex1,
         rate_tax_error=tax_error,
+        distortion_tax=dtax,
+        distortion_tax_error=dtax_error,
     )
+
+
+def _distortion_tax(problem: Problem, sol: Solution, rate_budget: float | None, solver: str,
+                    deadline: float | None) -> tuple[theory.DistortionTax | None, str | None]:
+    """(C-DT at the rate budget, or why not)."""
+    import math
+    from dataclasses import replace
+
+    from rdp_exact.solvers import solve
+
+    if rate_budget is not None and (isinstance(rate_budget, bool) or not isinstance(rate_budget, (int, float))
+                                    or not math.isfinite(rate_budget) or rate_budget < 0):
+        raise InvalidArgument(f"--rate-budget must be a finite number ≥ 0, got {rate_budget!r}")
+    if rate_budget is None:
+        if sol.evaluation is None or not sol.is_exact:
+            return None, "D*_k is not proven optimal"
+        r, at = sol.evaluation.rate, sol
+    else:
+        r = float(rate_budget)
+        at = solve(replace(problem, max_rate=r), solver, deadline=deadline)
+        if at.evaluation is None or not at.is_exact:
+            return None, f"D*(r = {r:g}) is not proven optimal (status {at.status.value})"
+    try:
+        return theory.distortion_tax(problem.pmf, problem.width, problem.k, r, at.evaluation.distortion), None
+    except SolverUnavailable as exc:
+        return None, str(exc)

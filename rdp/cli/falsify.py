@@ -13,19 +13,27 @@ def cmd_falsify(
     claims: Annotated[Optional[str], typer.Option("--claims", help="comma-separated claim ids (default: all)")] = None,
     examples: Annotated[Optional[int], typer.Option("--examples", help="examples per claim (default: by profile)")] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same run)")] = 0,
-    profile: Annotated[str, typer.Option("--profile", help="ci (60 examples) | deep (2000 examples)")] = "deep",
+    profile: Annotated[
+        str, typer.Option("--profile", help="ci (60 examples) | deep (10,000 examples, at most 600 s per search)")
+    ] = "deep",
+    seconds: Annotated[
+        Optional[float], typer.Option("--seconds", help="time limit per search in seconds (default: by profile)")
+    ] = None,
     mutants: Annotated[bool, typer.Option("--mutants", help="also run each claim's false mutant (must be refuted)")] = False,
     all_classes: Annotated[
         bool, typer.Option("--all-classes", help="run every claim in every encoder class and coefficient mode")
     ] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", help="worker processes (default: min(2, CPUs))")] = None,
 ) -> None:
-    """Search for counterexamples to the paper's claims; exit 0 when all survive (and mutants are refuted)."""
+    """Search for counterexamples to the paper's claims.
+
+    Exit 0 all good, 1 a claim falsified, 3 only mutants survived this budget (raise --examples)."""
     import sys
 
     from rich.console import Console
 
     from proofs_check import runner
+    from rdp.cli.exit_codes import ExitCode
     from rdp_exact.errors import InvalidArgument
     from rdp_exact.io_utils import check_writable_dir
 
@@ -36,6 +44,7 @@ def cmd_falsify(
         examples=runner.PROFILES[profile] if examples is None else examples,
         seed=seed,
         profile=profile,
+        seconds=runner.TIME_BUDGETS[profile] if seconds is None else seconds,
         mutants=mutants,
         all_classes=all_classes,
         jobs=runner.default_jobs() if jobs is None else jobs,
@@ -45,10 +54,13 @@ def cmd_falsify(
     report = runner.run(config, out, console=err)
     for line in runner.summary_lines(report):
         print(line)
-    print(f"report: {out / 'report.md'} ({'all claims survived' if report.ok else 'NOT OK'})")
+    print(f"report: {out / 'report.md'}")
+    print(report.stopping_message())
     sys.stdout.flush()
-    if not report.ok:
-        raise typer.Exit(1)
+    code = {runner.ALL_GOOD: ExitCode.OK, runner.CLAIM_FALSIFIED: ExitCode.CLAIM_FALSIFIED,
+            runner.MUTANT_SURVIVED: ExitCode.MUTANT_SURVIVED}[report.outcome]
+    if code != ExitCode.OK:
+        raise typer.Exit(int(code))
 
 
 def register(app: typer.Typer) -> None:

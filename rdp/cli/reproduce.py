@@ -74,6 +74,8 @@ def cmd_fig3(
     log_every: Annotated[Optional[int], typer.Option("--log-every", help="exact metrics every N steps")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="samples per step")] = None,
     device: DeviceOpt = None,
+    train_biases: Annotated[bool, typer.Option("--train-biases/--zero-biases",
+                                               help="train b_enc, b_dec (default: fixed at 0, A2)")] = False,
 ) -> None:
     """Fig. 3: a TopK SAE initialised monosemantic rotates away; its (R, D) path against the exact staircase."""
     from rdp.reproduce.fig3 import run_fig3
@@ -81,7 +83,7 @@ def cmd_fig3(
 
     check_writable_dir(out)
     cfg = fig3_config(quick, pmf=pmf, width=width, k=k, seeds=seeds, steps=steps, lr=lr, log_every=log_every,
-                      batch_size=batch_size, device=device)
+                      batch_size=batch_size, device=device, zero_bias=False if train_biases else None)
     _print(run_fig3(cfg, out, _progress))
 
 

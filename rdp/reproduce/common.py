@@ -72,3 +72,25 @@ def torch_threads(device: str) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def run_target(target: str, heading: str, section_text: str, out: Any, compute: Any, write: Any,
+               lines: Any, summary: Any, *, check: Any = None) -> TargetResult:
+    """The shared ``run_*`` wrapper of every target: check ``out`` (and ``check()``, e.g. data files) before any
+    work, ``data = compute()``, then ``write(data, tmp)`` plus an ``index.html`` through a staging folder (all or
+    nothing). ``lines(data)`` gives the summary sentences, ``summary(data)`` the headline numbers."""
+    from rdp.html_report import Section, write_html_report
+    from rdp_exact.io_utils import check_writable_dir, staged_dir
+
+    out_p = check_writable_dir(out)
+    if check is not None:
+        check()
+    data = compute()
+    text = list(lines(data))
+    with staged_dir(out_p) as tmp:
+        files = list(write(data, tmp))
+        rels = tuple(p.relative_to(tmp).as_posix() for p in files)
+        files.append(write_html_report(tmp, f"rdp reproduce {target}", [Section(heading, section_text, rels)],
+                                       intro="\n\n".join(text)))
+        final = [out_p / p.relative_to(tmp) for p in files]
+    return TargetResult(target, out_p, tuple(final), summary(data), tuple(text))

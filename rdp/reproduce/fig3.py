@@ -1,6 +1,6 @@
 """``rdp reproduce fig3``: a monosemantically initialised TopK SAE rotates away from monosemanticity.
 
-Setting (the paper's Fig. 3): a co-occurring pmf (default ``cooccur3``: concepts a and b co-occur in
+Setting (the paper's Fig. 3, with its A2: **biases fixed at 0**, ``zero_bias``): a co-occurring pmf (default ``cooccur3``: concepts a and b co-occur in
 40 % of the samples, E|S| = 1.48) and a TopK SAE of width m = n whose cap k is below the rate the data
 needs (default k = 1 < E|S|). Every SAE starts **monosemantic**: decoder rows = the concept directions V,
 tied encoder, zero biases (``sae_train`` ``init="mono"``), so at step 0 it is an omission code of C-T5:
@@ -13,6 +13,13 @@ its rate and P. For every logged step the CSV also gives the least distortion a 
 reach at the SAE's rate, min{D ∈ 𝒟_mono : E|S| − D ≤ R} (``mono_floor_at_rate``): a trained point below
 it cannot be monosemantic. Seeds vary the training data stream (``data_seed``); with m = n the
 initialisation is the same for every seed.
+
+Yardsticks by class (DESIGN §1.2b, issue 11). A zero-bias TopK SAE lies in the class ``real-codes`` (real decoder
+rows, nonnegative codes, ≤ k active). Without a bias a monosemantic SAE of that class gains at most 1 per fired
+latent, so the binary monosemantic staircase and D_min bound it too (:mod:`rdp_exact.classes.floors`); the optimum
+it is compared with is D*(real-codes, k) (``d_star_class``), and the binary D*_k is kept as a reference. With
+``zero_bias=False`` the SAEs have a decoder bias: the binary staircase no longer bounds them, so the "below the
+staircase" column is left empty and the sentences use the proven floor of ``real-codes + bias`` instead.
 
 Outputs: ``fig3.png`` (R–D path against the staircase; D and P over training), ``fig3.csv`` (one row per
 seed and logged step), ``fig3_reference.csv`` (staircase corners, D_min, the optimum), ``fig3.json``.
@@ -28,7 +35,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdp.reproduce.common import TargetResult, check_float, check_int, csv_text, fmt, torch_threads
+from rdp.reproduce.common import (
+    TargetResult,
+    check_float,
+    check_int,
+    csv_text,
+    fmt,
+    run_target,
+    torch_threads,
+)
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
 from rdp_exact.problem import TOL
@@ -64,8 +79,14 @@ class Fig3Config:
     """Samples per step."""
     device: str = "auto"
     """auto | cpu | cuda."""
+    zero_bias: bool = True
+    """A2: b_enc = b_dec = 0, not trained (the paper's setting). False trains the biases; every statement then
+    uses the floor of the class real-codes + bias."""
+    class_time_limit: float = 20.0
+    """Seconds for each exact solve in a real class (the optimum and, with biases, the floor)."""
 
     def __post_init__(self) -> None:
+        check_float("--class-time-limit", self.class_time_limit, 0.0, open_lo=True)
         if self.width is not None:
             check_int("--width", self.width, 1)
         check_int("--k", self.k, 1)
@@ -103,6 +124,17 @@ class Fig3Data:
     staircase: tuple[tuple[float, float], ...]
     staircase_truncated: bool
     rows: tuple[dict[str, Any], ...]
+    sae_class: str
+    """The class containing the trained SAEs: ``real-codes`` (zero bias) or ``real-codes+bias``."""
+    d_star_class: float
+    """D of the best SAE of that class (= D* when ``class_exact``)."""
+    d_star_class_bound: float
+    """Proven lower bound on D*(class): no trained SAE can go below it."""
+    class_exact: bool
+    d_min_class: float
+    """Monosemantic floor of the class (the binary D_min without bias)."""
+    d_min_class_bound: float
+    """Proven lower bound on that floor."""
     train_seconds: float
     device: str
 
@@ -117,21 +149,22 @@ def mono_floor_at_rate(staircase: tuple[tuple[float, float], ...], rate: float) 
 
 
 def _train_seed(dgp: Any, config: Fig3Config, m: int, seed: int,
-                staircase: tuple[tuple[float, float], ...]) -> list[dict[str, Any]]:
+                staircase: tuple[tuple[float, float], ...] | None) -> list[dict[str, Any]]:
     """One training run from the monosemantic init; one row per logged step."""
     from sae_train.train import TrainConfig, train
 
     cfg = TrainConfig(arch="topk", width=m, steps=config.steps, k=(config.k,), seeds=(seed,), lr=(config.lr,),
                       batch_size=config.batch_size, init="mono", log_every=config.log_every, data_seed=seed,
-                      device=config.device)
+                      device=config.device, zero_bias=config.zero_bias)
     rows = []
     for h in train(dgp, cfg).history:
-        floor = mono_floor_at_rate(staircase, h["rate"])
+        floor = None if staircase is None else mono_floor_at_rate(staircase, h["rate"])
+        below = None if staircase is None else (floor is None or h["distortion"] < floor - 1e-6)
         rows.append({
             "seed": seed, "step": h["step"], "loss": h["loss"], "rate": h["rate"], "distortion": h["distortion"],
             "poly_dec": h["poly_dec"], "poly_enc": h["poly_enc"], "poly_joint": h["poly_joint"], "mcc": h["mcc"],
             "dead": h["dead"], "mono_floor_at_rate": floor,
-            "below_mono_staircase": floor is None or h["distortion"] < floor - 1e-6,
+            "below_mono_staircase": below,
         })
     return rows
 
@@ -158,6 +191,11 @@ def compute_fig3(config: Fig3Config, progress: Callable[[str], None] | None = No
         raise InvalidArgument(f"the exact solver returned no SAE ({sol.status.value})")
     stair = theory.monosemantic_staircase(pmf, m, config.k, max_steps=5000)
     d_min = theory.d_min(pmf, m, config.k)
+    from rdp_exact.classes import ClassProblem, class_floor, solve_class
+
+    bias = not config.zero_bias
+    csol = solve_class(ClassProblem(pmf, m, config.k, "real-codes", bias), time_limit=config.class_time_limit)
+    cfloor = class_floor(pmf, m, config.k, "real-codes", bias, time_limit=config.class_time_limit)
     dgp = DGP.make(pmf, pmf.n, seed=0)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
@@ -165,7 +203,7 @@ def compute_fig3(config: Fig3Config, progress: Callable[[str], None] | None = No
         for seed in range(config.seeds):
             if progress is not None:
                 progress(f"training seed {seed + 1}/{config.seeds}")
-            rows += _train_seed(dgp, config, m, seed, stair.points)
+            rows += _train_seed(dgp, config, m, seed, None if bias else stair.points)
     return Fig3Data(
         config=config, pmf_name=config.pmf, n=pmf.n, width=m, expected_sparsity=es, d_min=d_min,
         d_star_k=float(sol.distortion), rate_opt=float(sol.rate), poly_opt=float(sol.poly or 0.0),  # type: ignore[arg-type]
@@ -173,6 +211,10 @@ def compute_fig3(config: Fig3Config, progress: Callable[[str], None] | None = No
         optimal_atoms=[a for a, live in zip(sol.sae.sorted_atoms(), sol.evaluation.live, strict=True) if live],
         staircase=stair.points, staircase_truncated=stair.truncated, rows=tuple(rows),
         train_seconds=time.perf_counter() - t0, device=str(device),
+        sae_class="real-codes" + ("+bias" if bias else ""),
+        d_star_class=math.nan if csol.distortion is None else float(csol.distortion),
+        d_star_class_bound=0.0 if csol.bound is None else float(csol.bound), class_exact=csol.is_exact,
+        d_min_class=cfloor.d_min, d_min_class_bound=cfloor.bound,
     )
 
 
@@ -190,9 +232,14 @@ def plot_fig3(data: Fig3Data, path: str | Path) -> Path:
         ys = [r for _, r in st] + [st[-1][1]]
         ax1.step(xs, ys, where="post", color="black", ls="--", lw=1.2,
                  label="monosemantic staircase R*(δ, 0) (C-T5)" + (" (truncated)" if data.staircase_truncated else ""))
-    ax1.axvspan(0, data.d_min, color="#1f77b4", alpha=0.07, lw=0, label="no monosemantic SAE at cap k (D < D_min)")
-    ax1.axvline(data.d_min, color="black", lw=0.8, ls=":")
-    ax1.text(data.d_min, 0.55, " D_min", transform=ax1.get_xaxis_transform(), fontsize=8)
+    floor = data.d_min_class_bound
+    ax1.axvspan(0, floor, color="#1f77b4", alpha=0.07, lw=0,
+                label=f"no monosemantic {data.sae_class} SAE at cap k (D < D_min of the class)")
+    ax1.axvline(floor, color="black", lw=0.8, ls=":")
+    ax1.text(floor, 0.55, f" D_min({data.sae_class})", transform=ax1.get_xaxis_transform(), fontsize=8)
+    if math.isfinite(data.d_star_class):
+        ax1.axvline(data.d_star_class, color="#2ca02c", lw=1.0, ls="-",
+                    label=f"optimum of the class, D*({data.sae_class})" + ("" if data.class_exact else " (not proven)"))
     ax1.plot([data.d_star_k], [data.rate_opt], "*", ms=14, color="#d62728", zorder=5,
              label=f"exact optimum D*_k (P = {data.poly_opt:.3g})")
     last_step = max(r["step"] for r in data.rows)
@@ -216,8 +263,10 @@ def plot_fig3(data: Fig3Data, path: str | Path) -> Path:
         ax2.plot([r["step"] for r in pts], [r["distortion"] for r in pts], "-", color=col, label=f"seed {s}")
         ax3.plot([r["step"] for r in pts], [r["poly_dec"] for r in pts], "-", color=col, label=f"P_dec seed {s}")
         ax3.plot([r["step"] for r in pts], [r["poly_joint"] for r in pts], ":", color=col, label=f"P_joint seed {s}")
-    ax2.axhline(data.d_min, color="black", ls=":", lw=1, label="monosemantic floor D_min")
-    ax2.axhline(data.d_star_k, color="#d62728", ls="--", lw=1, label="exact optimum D*_k (binary atoms)")
+    ax2.axhline(data.d_min_class, color="black", ls=":", lw=1, label=f"monosemantic floor D_min({data.sae_class})")
+    if math.isfinite(data.d_star_class):
+        ax2.axhline(data.d_star_class, color="#2ca02c", ls="-", lw=1, label=f"optimum D*({data.sae_class})")
+    ax2.axhline(data.d_star_k, color="#d62728", ls="--", lw=1, label="binary optimum D*_k (reference)")
     ax2.set_xlabel("training step")
     ax2.set_ylabel("distortion D (exact)")
     ax2.set_title("(b) distortion over training")
@@ -238,6 +287,8 @@ def _reference_rows(data: Fig3Data) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [{"kind": "staircase", "D": d, "R": r, "P": 0.0} for d, r in data.staircase]
     rows.append({"kind": "d_min", "D": data.d_min, "R": None, "P": 0.0})
     rows.append({"kind": "optimum", "D": data.d_star_k, "R": data.rate_opt, "P": data.poly_opt})
+    rows.append({"kind": f"d_min_class:{data.sae_class}", "D": data.d_min_class, "R": None, "P": 0.0})
+    rows.append({"kind": f"optimum_class:{data.sae_class}", "D": data.d_star_class, "R": None, "P": None})
     return rows
 
 
@@ -255,18 +306,31 @@ def summary_lines(data: Fig3Data) -> list[str]:
     lines = []
     if first:
         f = first[0]
+        c2p = "R + D = E|S| (C-P2)" if data.config.zero_bias else "biases are trained, so C-P2 need not hold later"
         lines.append(f"At step 0 every SAE is monosemantic (P = {fmt(f['poly_dec'], 3)}): R = {fmt(f['rate'])}, "
-                     f"D = {fmt(f['distortion'])}, R + D = {fmt(f['rate'] + f['distortion'])} = E|S| (C-P2); "
-                     f"the monosemantic floor at k = {data.config.k} is D_min = {fmt(data.d_min)}.")
+                     f"D = {fmt(f['distortion'])}, R + D = {fmt(f['rate'] + f['distortion'])}; {c2p}. "
+                     f"The trained SAEs lie in the class {data.sae_class}, whose monosemantic floor at k = "
+                     f"{data.config.k} is D_min = {fmt(data.d_min_class)}"
+                     + ("" if data.d_min_class_bound >= data.d_min_class - 1e-9
+                        else f" (proven ≥ {fmt(data.d_min_class_bound)})") + ".")
     for r in final_rows(data):
+        if r["below_mono_staircase"] is None:  # a bias: only the proven class floor bounds monosemantic SAEs
+            where = (f"below the proven monosemantic floor {fmt(data.d_min_class_bound)} of {data.sae_class}, so it "
+                     "cannot be monosemantic" if r["distortion"] < data.d_min_class_bound - 1e-6 else
+                     f"not below the proven monosemantic floor of {data.sae_class}")
+            lines.append(f"seed {r['seed']}, step {r['step']}: R = {fmt(r['rate'])}, D = {fmt(r['distortion'])}, "
+                         f"P_dec = {fmt(r['poly_dec'], 3)} — {where}.")
+            continue
         where = ("below the monosemantic staircase, so it cannot be monosemantic" if r["below_mono_staircase"]
                  else "not below the monosemantic staircase")
         lines.append(f"seed {r['seed']}, step {r['step']}: R = {fmt(r['rate'])}, D = {fmt(r['distortion'])}, "
-                     f"P_dec = {fmt(r['poly_dec'], 3)} — {where} (a monosemantic SAE at this rate needs "
+                     f"P_dec = {fmt(r['poly_dec'], 3)} — {where} (a monosemantic zero-bias SAE at this rate needs "
                      f"D ≥ {fmt(r['mono_floor_at_rate'])}).")
-    lines.append(f"Exact optimum with binary atoms at k = {data.config.k}: D*_k = {fmt(data.d_star_k)}, "
-                 f"R = {fmt(data.rate_opt)}, P = {fmt(data.poly_opt, 3)}, atoms {data.optimal_atoms}. "
-                 "A trained SAE can go below D*_k: its weights are continuous (A4 restricts the exact class).")
+    proof = "proven" if data.class_exact else f"not proven; every SAE of the class has D ≥ {fmt(data.d_star_class_bound)}"
+    lines.append(f"Optimum of the class {data.sae_class} at k = {data.config.k}: D* = {fmt(data.d_star_class)} "
+                 f"({proof}); no trained SAE of the class can go below it. Binary reference (0/1 atoms, no bias): "
+                 f"D*_k = {fmt(data.d_star_k)}, R = {fmt(data.rate_opt)}, P = {fmt(data.poly_opt, 3)}, atoms "
+                 f"{data.optimal_atoms}.")
     return lines
 
 
@@ -287,6 +351,13 @@ def write_fig3(data: Fig3Data, folder: str | Path) -> list[Path]:
         "optimum_exact": data.optimum_exact,
         "optimal_atoms": data.optimal_atoms,
         "staircase_truncated": data.staircase_truncated,
+        "class": data.sae_class,
+        "decoder_bias": not data.config.zero_bias,
+        "d_star_class": data.d_star_class,
+        "d_star_class_bound": data.d_star_class_bound,
+        "class_exact": data.class_exact,
+        "d_min_class": data.d_min_class,
+        "d_min_class_bound": data.d_min_class_bound,
         "final": [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
                   for r in final_rows(data)],
         "train_seconds": round(data.train_seconds, 3),
@@ -301,27 +372,18 @@ def write_fig3(data: Fig3Data, folder: str | Path) -> list[Path]:
 
 
 SECTION_TEXT = (
-    "Each TopK SAE starts monosemantic (decoder rows = the concept directions) with a cap k below the rate the "
-    "data needs. Panel (a) follows its exact (D, R) during training against the exact monosemantic staircase "
+    "Each TopK SAE starts monosemantic (decoder rows = the concept directions), with biases fixed at 0 (A2) unless "
+    "--train-biases is given, and a cap k below the rate the data needs. Panel (a) follows its exact (D, R) during training against the exact monosemantic staircase "
     "R*(δ, 0) (C-T5): no monosemantic SAE lies below the dashed staircase, so a trained point below it has become "
-    "polysemantic. Panels (b) and (c) show D and P over the training steps, beside the monosemantic floor D_min "
-    "and the exact binary-atom optimum D*_k."
+    "polysemantic. Panels (b) and (c) show D and P over the training steps, beside the monosemantic floor and the "
+    "optimum of the class that contains the trained SAEs (real-codes; + bias when biases are trained), and the "
+    "binary-atom optimum D*_k as a reference."
 )
 
 
 def run_fig3(config: Fig3Config, out: str | Path, progress: Callable[[str], None] | None = None) -> TargetResult:
     """Check ``out``, compute, and write everything (plus index.html) through a staging folder."""
-    from rdp.html_report import Section, write_html_report
-    from rdp_exact.io_utils import check_writable_dir, staged_dir
-
-    out = check_writable_dir(out)
-    data = compute_fig3(config, progress)
-    with staged_dir(out) as tmp:
-        files = write_fig3(data, tmp)
-        rels = tuple(p.relative_to(tmp).as_posix() for p in files)
-        files.append(write_html_report(tmp, "rdp reproduce fig3", [
-            Section("Fig. 3 — a monosemantic SAE rotates away", SECTION_TEXT, rels),
-        ], intro="\n\n".join(summary_lines(data))))
-        final = [out / p.relative_to(tmp) for p in files]
-    return TargetResult("fig3", out, tuple(final), {"d_min": data.d_min, "d_star_k": data.d_star_k},
-                        tuple(summary_lines(data)))
+    return run_target("fig3", "Fig. 3 — a monosemantic SAE rotates away", SECTION_TEXT, out,
+                      lambda: compute_fig3(config, progress), write_fig3, summary_lines,
+                      lambda d: {"d_min": d.d_min, "d_star_k": d.d_star_k, "d_star_class": d.d_star_class,
+                                 "class": d.sae_class})

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdp.reproduce.common import TargetResult, check_float, check_int, csv_text
+from rdp.reproduce.common import TargetResult, check_float, check_int, csv_text, run_target
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
 
@@ -275,19 +275,6 @@ SECTION_TEXT = (
 def run_table2(config: Table2Config, out: str | os.PathLike[str],
                progress: Callable[[str], None] | None = None) -> TargetResult:
     """Check ``out`` and the data, audit, and write everything (plus index.html) through a staging folder."""
-    from rdp.html_report import Section, write_html_report
-    from rdp_exact.io_utils import check_writable_dir, staged_dir
-
-    out_p = check_writable_dir(out)
-    config.table_paths()
-    data = compute_table2(config, progress)
-    lines = summary_lines(data)
-    with staged_dir(out_p) as tmp:
-        files = write_table2(data, tmp)
-        rels = tuple(p.relative_to(tmp).as_posix() for p in files)
-        files.append(write_html_report(tmp, "rdp reproduce table2", [
-            Section("Table 2 — proxy audit per architecture", SECTION_TEXT, rels),
-        ], intro="\n\n".join(lines)))
-        final = [out_p / p.relative_to(tmp) for p in files]
-    return TargetResult("table2", out_p, tuple(final), {"datasets": [d["dataset"] for d in data.datasets]},
-                        tuple(lines))
+    return run_target("table2", "Table 2 — proxy audit per architecture", SECTION_TEXT, out,
+                      lambda: compute_table2(config, progress), write_table2, summary_lines,
+                      lambda d: {"datasets": [x["dataset"] for x in d.datasets]}, check=config.table_paths)

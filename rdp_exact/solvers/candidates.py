@@ -129,7 +129,8 @@ def _errors_for(n: int, ev: int, combos: np.ndarray, amask: np.ndarray) -> np.nd
 
 
 def irreducible_patterns(
-    pmf: ConceptPMF, atoms: np.ndarray, k: int, mode: CoefficientMode, *, max_patterns: int = 3_000_000
+    pmf: ConceptPMF, atoms: np.ndarray, k: int, mode: CoefficientMode, *, max_patterns: int = 3_000_000,
+    deadline: float | None = None,
 ) -> PatternTable:
     """Enumerate every event's irreducible patterns of ≤ k candidate atoms (see module docstring).
 
@@ -147,6 +148,8 @@ def irreducible_patterns(
     er_l: list[np.ndarray] = []
     total = 0
     for s, ev in enumerate(events.tolist()):
+        if deadline is not None and time.perf_counter() > deadline:  # a time.perf_counter() value
+            raise TimeoutError("time limit reached while enumerating irreducible patterns")
         h = np.flatnonzero(help_[:, s])
         if h.size == 0:
             continue

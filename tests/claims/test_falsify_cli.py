@@ -21,6 +21,8 @@ from rdp_exact.generators import load_pmf
         ["--examples", "-3"],
         ["--profile", "huge"],
         ["--jobs", "0"],
+        ["--seconds", "0"],
+        ["--seconds", "-5"],
     ],
 )
 def test_bad_arguments_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
@@ -53,9 +55,28 @@ def test_survived_claim_and_refuted_mutant(tmp_path: Path) -> None:
         assert c["verdict"] == "survived" and c["counterexample"] is None and c["replay"] is None
         assert c["mutant"] == "refuted"
         assert isinstance(c["examples"], int) and c["examples"] >= 1
-        assert (out / "counterexamples" / f"{c['id']}.mutant.json").exists()
+        assert c["mutants"] and all(m["verdict"] == "refuted" and 1 <= m["examples"] <= 15 for m in c["mutants"])
+        for m in c["mutants"]:
+            assert (out / "counterexamples" / f"{c['id']}.mutant.{m['name']}.json").exists()
+    assert rep["outcome"] == "all good"
     md = (out / "report.md").read_text()
     assert "| C-P2 |" in md and "| C-L1 |" in md
+
+
+def test_mutant_surviving_a_small_budget_exits_3_not_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """One example cannot refute C-P2's mutants: exit 3 and a message that says to raise --examples,
+    not that the claim is false; Hypothesis writes nothing into the current directory."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "rep"
+    rc = main(["falsify", "--claims", "C-P2", "--examples", "1", "--mutants", "--jobs", "1", "--out", str(out)])
+    assert rc == 3
+    stdout = capsys.readouterr().out
+    assert "mutant survived at this budget" in stdout and "raise --examples" in stdout
+    assert "falsified" not in stdout.replace("no claim falsified", "")
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["outcome"] == "mutant survived" and rep["claims"][0]["verdict"] == "survived"
+    assert not (tmp_path / ".hypothesis").exists()
 
 
 def test_falsified_claim_writes_a_replayable_counterexample(tmp_path: Path) -> None:
@@ -65,6 +86,7 @@ def test_falsified_claim_writes_a_replayable_counterexample(tmp_path: Path) -> N
     rc = main(["falsify", "--claims", "C-P1", "--all-classes", "--examples", "600", "--jobs", "1", "--out", str(out)])
     assert rc == 1
     rep = json.loads((out / "report.json").read_text())
+    assert rep["outcome"] == "claim falsified"
     (c,) = rep["claims"]
     assert c["verdict"] == "falsified"
     pmf_path = out / c["counterexample"]
@@ -124,3 +146,14 @@ def test_replay_commands_reproduce_a_counterexample(tmp_path: Path) -> None:
             assert want == float("inf") and got["status"] == "infeasible"
         else:
             assert rc == 0 and abs(got["objective"] - want) <= 1e-12
+
+
+def test_time_limit_stops_a_search_and_says_so() -> None:
+    """--seconds: a search that has found nothing stops at its time limit and reports the examples reached."""
+    from proofs_check.claims import get
+    from proofs_check.runner import search
+
+    claim = get("C-T5")
+    res = search(claim.check, claim.draws(), examples=10**6, seed=0, time_limit=0.5)
+    assert not res.found and res.timed_out
+    assert res.note == f"time limit of 0.5 s reached after {res.examples} examples"
