@@ -40,7 +40,7 @@ test-fast: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --timeout 300 tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check rdp_exact sae_train audit proofs_check tests benchmarks
+	$(BIN)/ruff check rdp rdp_exact sae_train audit proofs_check tests benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)

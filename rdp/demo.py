@@ -423,8 +423,10 @@ def run_demo(out: Path, *, quick: bool = False, console: Console | None = None,
             console.print(f"{name}: {o.status} in {o.seconds:.1f} s" + (f" — {o.message}" if o.message else ""))
     shown = [p for p in final if not _is_weight_file(p.relative_to(out).as_posix())]
     for p in shown:
-        console.print(str(p), highlight=False)
+        console.print(str(p), highlight=False, soft_wrap=True)
     if len(shown) < len(final):
-        console.print(f"… and {len(final) - len(shown)} SAE weight/config files under {out / 'train'}", highlight=False)
-    console.print(f"open {out / 'index.html'} for the report (total {total:.0f} s)", highlight=False)
+        console.print(f"… and {len(final) - len(shown)} SAE weight/config files under {out / 'train'}", highlight=False,
+                      soft_wrap=True)
+    console.print(f"open {out / 'index.html'} for the report (total {total:.0f} s)", highlight=False,
+                  soft_wrap=True)
     return final

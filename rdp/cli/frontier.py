@@ -206,7 +206,7 @@ def cmd_frontier(
         c.print(f"exact Pareto set: {len(result.pareto)} points")
     for note in result.notes:
         c.print(f"note: {note}")
-    c.print(f"wrote {out}/ (frontier.csv, frontier.json, rd_staircases.png, poly_floor_vs_k.png, dstar_vs_k.png)")
+    c.print(f"wrote {out}/ (frontier.csv, frontier.json, rd_staircases.png, poly_floor_vs_k.png, dstar_vs_k.png)", soft_wrap=True)
     if not result.all_exact:
         c.print("[red]some points are NOT proven optimal (see the status column)[/red]")
         raise typer.Exit(ExitCode.LIMIT)

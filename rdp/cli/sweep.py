@@ -93,7 +93,7 @@ def _export(folder: Path, target: Path) -> None:
 
     store = ResultsStore(folder, create=False)
     path = store.export(target)
-    Console().print(f"exported {len(store)} rows from {store.path} to {path}")
+    Console().print(f"exported {len(store)} rows from {store.path} to {path}", soft_wrap=True)
 
 
 def _print_jobs(jobs: Sequence[Job]) -> None:

@@ -31,7 +31,9 @@ def browser_images_ok(page: Path) -> None:
     assert res.checked >= 1 and res.ok, res.missing
 
 
-def test_quick_demo_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quick_demo_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "50")  # a narrow terminal: printed paths must still be whole lines
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--quick"]) == 0
     text = capsys.readouterr().out
