@@ -47,6 +47,7 @@ from rdp_exact.errors import InvalidArgument
 from rdp_exact.pmf import ConceptPMF, format_event
 from rdp_exact.problem import TOL, Problem, Solution
 from rdp_exact.theory import RateTax, Staircase
+from rdp_exact.validate import check_choice, check_count, check_float, check_int, check_optional_finite
 
 log = logging.getLogger(__name__)
 
@@ -106,23 +107,15 @@ class OptimumAuditConfig:
     def __post_init__(self) -> None:
         from rdp_exact.solvers import SOLVER_CHOICES
 
-        if self.solver not in SOLVER_CHOICES:
-            raise InvalidArgument(f"unknown solver {self.solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
-        if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
-            raise InvalidArgument(f"time limit must be a positive number, got {self.time_limit!r}")
-        if self.class_time_limit is not None and not (math.isfinite(self.class_time_limit)
-                                                      and self.class_time_limit > 0):
-            raise InvalidArgument(f"class time limit must be a positive number, got {self.class_time_limit!r}")
+        check_choice("solver", self.solver, SOLVER_CHOICES)
+        check_optional_finite("time limit", self.time_limit, positive=True)
+        check_optional_finite("class time limit", self.class_time_limit, positive=True)
         for name in ("cos_threshold", "enc_threshold"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v < 1):
-                raise InvalidArgument(f"{name.replace('_', '-')} must be a number in [0, 1), got {v!r}")
+            check_float(name.replace("_", "-"), getattr(self, name), min=0.0, max=1.0, max_exclusive=True)
         for name in ("rate_points", "max_atom_figures"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidArgument(f"{name.replace('_', '-')} must be an integer ≥ 0, got {v!r}")
-        if self.threads is not None and self.threads < 1:
-            raise InvalidArgument(f"threads must be at least 1, got {self.threads}")
+            check_int(name.replace("_", "-"), getattr(self, name), min=0)
+        if self.threads is not None:
+            check_count("threads", self.threads)
 
 
 # ------------------------------------------------------------------------------------------ results

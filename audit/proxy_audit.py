@@ -37,6 +37,7 @@ from audit.proxies import MIN_SAES, ProxyAudit, audit_proxy
 from audit.saebench import SCORE_CHOICES, SAETable, numeric_column, read_saebench, resolve_rate_distortion
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_text
+from rdp_exact.validate import check_choice, check_float, check_int, check_seed, check_str
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "group", "proxy", "n_saes", "n_pairs", "V", "V_lo", "V_hi", "rho", "rho_lo", "rho_hi", "p_value",
@@ -79,19 +80,13 @@ class ProxyAuditConfig:
 
     def __post_init__(self) -> None:
         for name in ("bootstrap", "permutations"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidArgument(f"{name} must be an integer ≥ 0, got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InvalidArgument(f"seed must be an integer ≥ 0, got {self.seed!r}")
-        if not (0.0 < float(self.confidence) < 1.0):
-            raise InvalidArgument(f"confidence must lie strictly between 0 and 1, got {self.confidence!r}")
-        if self.scores not in SCORE_CHOICES:
-            raise InvalidArgument(f"scores must be one of {', '.join(SCORE_CHOICES)}, got {self.scores!r}")
+            check_int(name, getattr(self, name), min=0)
+        check_seed("seed", self.seed)
+        check_float("confidence", self.confidence, min=0.0, max=1.0, min_exclusive=True, max_exclusive=True)
+        check_choice("scores", self.scores, SCORE_CHOICES)
         for name in ("where", "exclude"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, str) or not v.strip()):
-                raise InvalidArgument(f"--{name} needs a non-empty expression, got {v!r}")
+            if getattr(self, name) is not None:
+                check_str(f"--{name}", getattr(self, name))
 
     def group_columns(self, columns: list[str], frame: pd.DataFrame | None = None) -> tuple[str, ...]:
         """The grouping columns for a table with ``columns`` (``auto`` resolved on ``frame``)."""

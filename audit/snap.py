@@ -64,6 +64,7 @@ from rdp_exact.errors import InvalidArgument
 from rdp_exact.pmf import ConceptPMF, concepts_of, format_event, popcount
 from rdp_exact.polysemanticity import cosine_table
 from rdp_exact.sae import CombinatorialSAE, Evaluation
+from rdp_exact.validate import check_count, check_float
 
 LatentKind = Literal["dead", "unaligned", "splitting", "monosemantic", "hedged", "mixed"]
 #: Every kind, in the order the rules are checked.
@@ -90,11 +91,8 @@ class SnapConfig:
 
     def __post_init__(self) -> None:
         for name in ("cos_threshold", "enc_threshold"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v < 1:
-                raise InvalidArgument(f"{name.replace('_', '-')} must be a number in [0, 1), got {v!r}")
-        if not (isinstance(self.active_tol, (int, float)) and math.isfinite(self.active_tol) and self.active_tol >= 0):
-            raise InvalidArgument(f"active tolerance must be a finite number ≥ 0, got {self.active_tol!r}")
+            check_float(name.replace("_", "-"), getattr(self, name), min=0.0, max=1.0, max_exclusive=True)
+        check_float("active tolerance", self.active_tol, min=0.0)
 
 
 @dataclass(frozen=True)
@@ -337,8 +335,7 @@ def snap(
     m = W_dec.shape[0]
     if W_enc.shape != (d, m):
         raise InvalidArgument(f"W_enc must have shape [d, m] = [{d}, {m}], got {W_enc.shape}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InvalidArgument(f"cap k must be a positive integer, got {k!r}")
+    k = check_count("cap k", k)
     act = np.asarray(active, dtype=bool)
     C = cosine_table(W_dec, V)  # [m, n]
     E = cosine_table(W_enc.T, V)  # [m, n]

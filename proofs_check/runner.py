@@ -42,6 +42,7 @@ from random import Random
 from typing import Any
 
 from rdp_exact.errors import InvalidArgument
+from rdp_exact.validate import check_choice, check_count, check_int, check_optional_finite
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +88,11 @@ class FalsifyConfig:
         if not self.claims:
             raise InvalidArgument("no claim selected")
         for c in self.claims:
-            if c not in CLAIM_IDS:
-                raise InvalidArgument(f"unknown claim id {c!r} (known: {', '.join(CLAIM_IDS)})")
-        if isinstance(self.examples, bool) or not isinstance(self.examples, int) or self.examples < 1:
-            raise InvalidArgument(f"--examples must be an integer ≥ 1, got {self.examples!r}")
-        if self.profile not in PROFILES:
-            raise InvalidArgument(f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
-        if self.jobs < 1:
-            raise InvalidArgument(f"--jobs must be at least 1, got {self.jobs}")
-        if self.seconds is not None and not self.seconds > 0:
-            raise InvalidArgument(f"--seconds must be > 0, got {self.seconds!r}")
+            check_choice("claim id", c, CLAIM_IDS)
+        check_int("--examples", self.examples, min=1)
+        check_choice("--profile", self.profile, PROFILES)
+        check_count("--jobs", self.jobs)
+        check_optional_finite("--seconds", self.seconds, positive=True)
 
 
 @dataclass
@@ -538,8 +534,7 @@ def parse_claims(spec: str | None) -> tuple[str, ...]:
         return CLAIM_IDS
     ids = tuple(x.strip().upper() for x in spec.split(",") if x.strip())
     for c in ids:
-        if c not in CLAIM_IDS:
-            raise InvalidArgument(f"unknown claim id {c!r} (known: {', '.join(CLAIM_IDS)})")
+        check_choice("claim id", c, CLAIM_IDS)
     return ids
 
 

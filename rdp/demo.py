@@ -32,12 +32,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rdp_exact.errors import InvalidArgument
 from rdp_exact.generators import builtin
 from rdp_exact.io_utils import atomic_write_json, check_writable_dir
 from rdp_exact.pmf import ConceptPMF, format_event
 from rdp_exact.problem import Problem, Solution
 from rdp_exact.report import fmt
+from rdp_exact.validate import check_int
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,7 @@ class DemoBudget:
     def __post_init__(self) -> None:
         for name, lo in (("frontier_grid", 2), ("train_steps", 1), ("train_seeds", 1), ("falsify_examples", 1),
                          ("falsify_jobs", 1)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise InvalidArgument(f"demo budget {name} must be an integer ≥ {lo}, got {v!r}")
+            check_int(f"demo budget {name}", getattr(self, name), min=lo)
 
     @classmethod
     def reduced(cls) -> DemoBudget:

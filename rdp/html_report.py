@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_text
+from rdp_exact.validate import check_int
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +324,7 @@ def render_html(
 ) -> str:
     """The page as a string (files are read from ``root``; every path must exist under it)."""
     base = Path(root)
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
-        raise InvalidArgument(f"max_rows must be a positive integer, got {max_rows!r}")
+    check_int("max_rows", max_rows, min=1)
     body: list[str] = [f"<h1>{html.escape(title)}</h1>"]
     if intro:
         body.append(f'<div class="sub">{_paragraphs(intro)}</div>')

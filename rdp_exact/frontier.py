@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -37,6 +36,15 @@ from rdp_exact.errors import InvalidArgument, SolverUnavailable
 from rdp_exact.pmf import ConceptPMF
 from rdp_exact.problem import Objective, Problem, Solution, Status
 from rdp_exact.sae import CoefficientMode, EncoderClass, PolyMeasure
+from rdp_exact.validate import (
+    check_choice,
+    check_count,
+    check_float,
+    check_instance,
+    check_int,
+    check_optional_finite,
+    check_str,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +88,7 @@ def _normalise_levels(levels: Sequence[float | None]) -> tuple[float | None, ...
         if v is None:
             unbounded = True
             continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise InvalidArgument(f"poly level must be a finite number ≥ 0 or None, got {v!r}")
-        finite.add(float(v))
+        finite.add(check_float("poly level", v, min=0.0))
     out: list[float | None] = [*sorted(finite)]
     if unbounded:
         out.append(None)
@@ -136,25 +142,19 @@ class FrontierConfig:
     def __post_init__(self) -> None:
         from rdp_exact.solvers import SOLVER_CHOICES
 
-        if not isinstance(self.pmf, ConceptPMF):
-            raise InvalidArgument("pmf must be a ConceptPMF")
-        if isinstance(self.grid, bool) or not isinstance(self.grid, int) or not 2 <= self.grid <= 500:
-            raise InvalidArgument(f"grid must be an integer in [2, 500], got {self.grid!r}")
+        check_instance("pmf", self.pmf, ConceptPMF)
+        check_int("grid", self.grid, min=2, max=500)
         object.__setattr__(self, "poly_levels", _normalise_levels(self.poly_levels))
         if not self.poly_levels:
-            raise InvalidArgument("give at least one poly level")
-        if self.solver not in SOLVER_CHOICES:
-            raise InvalidArgument(f"unknown solver {self.solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
-        if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
-            raise InvalidArgument(f"time limit must be a positive number, got {self.time_limit!r}")
-        if self.threads is not None and self.threads < 1:
-            raise InvalidArgument(f"threads must be at least 1, got {self.threads}")
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
-            raise InvalidArgument(f"max steps must be a positive integer, got {self.max_steps!r}")
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 1024:
-            raise InvalidArgument(f"workers must be an integer in [1, 1024], got {self.workers!r}")
-        if self.address is not None and (not isinstance(self.address, str) or not self.address.strip()):
-            raise InvalidArgument(f"address must be a non-empty string, got {self.address!r}")
+            raise InvalidArgument("poly levels must hold at least one level")
+        check_choice("solver", self.solver, SOLVER_CHOICES)
+        check_optional_finite("time limit", self.time_limit, positive=True)
+        if self.threads is not None:
+            check_count("threads", self.threads)
+        check_count("max steps", self.max_steps)
+        check_int("workers", self.workers, min=1, max=1024)
+        if self.address is not None:
+            check_str("address", self.address)
         self.base_problem()  # validates width, k, class, modes
         from rdp_exact.solvers.limits import clamp_problem
 

@@ -11,15 +11,15 @@ SAE and its exact evaluation. Only ``optimal`` with gap 0 may be called exact (:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.pmf import ConceptPMF, concepts_of
 from rdp_exact.sae import CoefficientMode, CombinatorialSAE, EncoderClass, Evaluation, PolyMeasure
+from rdp_exact.validate import check_choice, check_count, check_optional_finite
 
 Objective = Literal["distortion", "rate", "poly"]
 
@@ -109,9 +109,34 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+class CappedQuery:
+    """What every query shares (DESIGN §1.4, §1.2b): a pmf π, the width m ≥ 1 and the cap 1 ≤ k ≤ m.
+
+    :class:`Problem` (the binary class) and :class:`rdp_exact.classes.ClassProblem` (the real classes) are
+    frozen dataclasses that declare these three fields first and call ``super().__post_init__()``."""
+
+    pmf: ConceptPMF
+    width: int
+    k: int
+
+    def __post_init__(self) -> None:
+        check_count("width", self.width)
+        check_count("k", self.k)
+        if self.k > self.width:
+            raise InvalidArgument(f"k = {self.k} exceeds the width m = {self.width}")
+
+    def with_(self, **changes: Any) -> Self:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[type-var]
+
+    def _cap_dict(self) -> dict[str, Any]:
+        """The keys every ``problem`` JSON block starts with: n, width, k."""
+        return {"n": self.pmf.n, "width": self.width, "k": self.k}
+
+
 @dataclass(frozen=True)
-class Problem:
-    """One query of DESIGN §1.4."""
+class Problem(CappedQuery):
+    """One query of DESIGN §1.4 in the binary class."""
 
     pmf: ConceptPMF
     """The concept pmf π."""
@@ -137,48 +162,26 @@ class Problem:
     """Threshold class only: which P the budget and objective use (P_joint or P_dec)."""
 
     def __post_init__(self) -> None:
-        for name in ("width", "k"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise InvalidArgument(f"{name} must be an integer, got {v!r}")
-        if self.width < 1:
-            raise InvalidArgument(f"width must be at least 1, got {self.width}")
-        if self.k < 1:
-            raise InvalidArgument(f"k must be at least 1, got {self.k}")
-        if self.k > self.width:
-            raise InvalidArgument(f"k = {self.k} exceeds the width m = {self.width}")
-        if self.minimize not in ("distortion", "rate", "poly"):
-            raise InvalidArgument(f"minimize must be distortion, rate or poly, got {self.minimize!r}")
+        super().__post_init__()
+        check_choice("minimize", self.minimize, ("distortion", "rate", "poly"))
         for name in ("max_rate", "max_distortion", "max_poly"):
-            v = getattr(self, name)
-            if v is not None and (not math.isfinite(float(v)) or float(v) < 0):
-                raise InvalidArgument(f"{name.replace('_', '-')} must be a finite number ≥ 0, got {v!r}")
-        if self.encoder not in ("free", "threshold"):
-            raise InvalidArgument(f"encoder must be free or threshold, got {self.encoder!r}")
-        if self.coefficients not in ("integer", "disjoint"):
-            raise InvalidArgument(f"coefficients must be integer or disjoint, got {self.coefficients!r}")
-        if self.encoder_weights not in ("ternary", "binary"):
-            raise InvalidArgument(f"encoder weights must be ternary or binary, got {self.encoder_weights!r}")
+            check_optional_finite(name.replace("_", "-"), getattr(self, name), min=0.0)
+        check_choice("encoder", self.encoder, ("free", "threshold"))
+        check_choice("coefficients", self.coefficients, ("integer", "disjoint"))
+        check_choice("encoder weights", self.encoder_weights, ("ternary", "binary"))
         if self.encoder == "free" and self.encoder_weights != "ternary":
             raise InvalidArgument("encoder weights apply to the threshold class only: drop --encoder-weights or use --encoder threshold")
-        if self.poly not in ("joint", "decoder"):
-            raise InvalidArgument(f"poly must be joint or decoder, got {self.poly!r}")
+        check_choice("poly", self.poly, ("joint", "decoder"))
 
     @property
     def poly_measure(self) -> PolyMeasure:
         """The P this query uses: P_dec in the free class, else ``self.poly``."""
         return "decoder" if self.encoder == "free" else self.poly
 
-    def with_(self, **changes: Any) -> Problem:
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)
-
     def to_dict(self) -> dict[str, Any]:
         """The ``problem`` block of the solve JSON (DESIGN §5.2)."""
         return {
-            "n": self.pmf.n,
-            "width": self.width,
-            "k": self.k,
+            **self._cap_dict(),
             "encoder": self.encoder,
             "coefficients": self.coefficients,
             "minimize": self.minimize,
@@ -205,8 +208,56 @@ def within_budgets(problem: Problem, rate: float, distortion: float, poly: float
     return not (problem.max_poly is not None and poly > problem.max_poly + TOL)
 
 
+class SolveRecord:
+    """What every solve record shares (:class:`Solution`, :class:`rdp_exact.classes.ClassSolution`): the
+    exactness rule, R and D of the returned SAE, and the head of the solve JSON (DESIGN §5.2).
+
+    A subclass is a frozen dataclass with the fields ``problem``, ``status``, ``wall_time_s``, ``objective``,
+    ``bound``, ``gap`` and ``evaluation`` (an object with ``rate`` and ``distortion``, or None)."""
+
+    problem: Any
+    status: Status
+    wall_time_s: float
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    evaluation: Any
+
+    @property
+    def is_exact(self) -> bool:
+        """Only a proven optimum with zero gap is exact."""
+        return self.status is Status.OPTIMAL and self.gap is not None and self.gap <= TOL
+
+    @property
+    def rate(self) -> float | None:
+        """R of the returned SAE (None when no SAE)."""
+        return None if self.evaluation is None else float(self.evaluation.rate)
+
+    @property
+    def distortion(self) -> float | None:
+        """D of the returned SAE (None when no SAE)."""
+        return None if self.evaluation is None else float(self.evaluation.distortion)
+
+    def _json_head(self, sae_class: str, decoder_bias: bool, solver: str, version: str) -> dict[str, Any]:
+        """The keys every solve JSON starts with, from ``problem`` to ``distortion``."""
+        return {
+            "problem": self.problem.to_dict(),
+            "class": sae_class,
+            "decoder_bias": decoder_bias,
+            "status": self.status.value,
+            "exact": self.is_exact,
+            "solver": {"name": solver, "version": version},
+            "wall_time_s": self.wall_time_s,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "rate": self.rate,
+            "distortion": self.distortion,
+        }
+
+
 @dataclass(frozen=True)
-class Solution:
+class Solution(SolveRecord):
     """Typed record of one solve (DESIGN §4)."""
 
     problem: Problem
@@ -232,19 +283,6 @@ class Solution:
     def __post_init__(self) -> None:
         if not isinstance(self.info, SolverInfo):
             object.__setattr__(self, "info", SolverInfo(extra=dict(self.info)))
-
-    @property
-    def is_exact(self) -> bool:
-        """Only a proven optimum with zero gap is exact."""
-        return self.status is Status.OPTIMAL and self.gap is not None and self.gap <= TOL
-
-    @property
-    def rate(self) -> float | None:
-        return None if self.evaluation is None else self.evaluation.rate
-
-    @property
-    def distortion(self) -> float | None:
-        return None if self.evaluation is None else self.evaluation.distortion
 
     @property
     def poly(self) -> float | None:
@@ -273,18 +311,7 @@ class Solution:
                 for s, (e, p, act) in enumerate(zip(pmf.events, pmf.probs, ev.active, strict=True))
             ]
         return {
-            "problem": self.problem.to_dict(),
-            "class": "binary",
-            "decoder_bias": False,
-            "status": self.status.value,
-            "exact": self.is_exact,
-            "solver": {"name": self.solver, "version": self.solver_version},
-            "wall_time_s": self.wall_time_s,
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
-            "rate": None if ev is None else ev.rate,
-            "distortion": None if ev is None else ev.distortion,
+            **self._json_head("binary", False, self.solver, self.solver_version),
             "poly_dec": None if ev is None else ev.poly_dec,
             "poly_enc": None if ev is None else ev.poly_enc,
             "poly_joint": None if ev is None else ev.poly_joint,

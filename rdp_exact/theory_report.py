@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdp_exact import theory
-from rdp_exact.errors import InvalidArgument, SolverUnavailable
+from rdp_exact.errors import SolverUnavailable
 from rdp_exact.pmf import ConceptPMF, concepts_of
 from rdp_exact.problem import Problem, Solution
 from rdp_exact.sae import CoefficientMode
+from rdp_exact.validate import check_count, check_optional_finite
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,7 @@ def compute_theory(
     from rdp_exact.solvers.limits import TimeBudget
 
     problem = Problem(pmf=pmf, width=width, k=k, coefficients=coefficients)  # validates m, k, mode
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise InvalidArgument(f"max steps must be a positive integer, got {max_steps!r}")
+    check_count("max steps", max_steps)
     budget = TimeBudget.after(check_time_limit(time_limit))  # one wall-clock budget for the whole report
     sol = solve(problem, solver, deadline=budget.at)
     stair = theory.monosemantic_staircase(pmf, width, k, max_steps=max_steps, deadline=budget.at)
@@ -137,14 +137,11 @@ def compute_theory(
 def _distortion_tax(problem: Problem, sol: Solution, rate_budget: float | None, solver: str,
                     deadline: float | None) -> tuple[theory.DistortionTax | None, str | None]:
     """(C-DT at the rate budget, or why not)."""
-    import math
     from dataclasses import replace
 
     from rdp_exact.solvers import solve
 
-    if rate_budget is not None and (isinstance(rate_budget, bool) or not isinstance(rate_budget, (int, float))
-                                    or not math.isfinite(rate_budget) or rate_budget < 0):
-        raise InvalidArgument(f"--rate-budget must be a finite number ≥ 0, got {rate_budget!r}")
+    check_optional_finite("--rate-budget", rate_budget, min=0.0)
     if rate_budget is None:
         if sol.evaluation is None or not sol.is_exact:
             return None, "D*_k is not proven optimal"
@@ -154,7 +151,10 @@ def _distortion_tax(problem: Problem, sol: Solution, rate_budget: float | None, 
         at = solve(replace(problem, max_rate=r), solver, deadline=deadline)
         if at.evaluation is None or not at.is_exact:
             return None, f"D*(r = {r:g}) is not proven optimal (status {at.status.value})"
+    d_at = at.distortion
+    if d_at is None:  # unreachable: both branches return when the solve has no SAE
+        return None, "no SAE to take the distortion tax at"
     try:
-        return theory.distortion_tax(problem.pmf, problem.width, problem.k, r, at.evaluation.distortion), None
+        return theory.distortion_tax(problem.pmf, problem.width, problem.k, r, d_at), None
     except SolverUnavailable as exc:
         return None, str(exc)

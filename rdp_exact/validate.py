@@ -48,6 +48,18 @@ def check_int(name: str, v: Any, *, min: int | None = None, max: int | None = No
     return i
 
 
+def check_count(name: str, v: Any, *, min: int = 1) -> int:
+    """``v`` as an ``int`` ≥ ``min`` (a size or a cap such as m or k).
+
+    Messages: ``width must be an integer, got 2.0`` (not an integer) or ``k must be at least 1, got 0``."""
+    if not is_int(v):
+        raise InvalidArgument(f"{name} must be an integer, got {v!r}")
+    i = int(v)
+    if i < min:
+        raise InvalidArgument(f"{name} must be at least {min}, got {i}")
+    return i
+
+
 def check_float(
     name: str,
     v: Any,
@@ -55,11 +67,12 @@ def check_float(
     min: float | None = None,
     max: float | None = None,
     min_exclusive: bool = False,
+    max_exclusive: bool = False,
     allow_inf: bool = False,
 ) -> float:
     """``v`` as a ``float``, checked to be a real number (not a bool, not NaN) within the bounds.
 
-    Infinities are refused unless ``allow_inf``; ``min_exclusive`` makes the lower bound strict.
+    Infinities are refused unless ``allow_inf``; ``min_exclusive`` / ``max_exclusive`` make a bound strict.
     """
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or type(v).__name__ == "bool_":
         raise InvalidArgument(f"{name} must be a number, got {v!r}")
@@ -69,8 +82,12 @@ def check_float(
     if math.isinf(f) and not allow_inf:
         raise InvalidArgument(f"{name} must be a finite number, got {f}")
     lo_bad = min is not None and (f <= min if min_exclusive else f < min)
-    if lo_bad or (max is not None and f > max):
-        if min_exclusive and min is not None:
+    hi_bad = max is not None and (f >= max if max_exclusive else f > max)
+    if lo_bad or hi_bad:
+        if max_exclusive and max is not None:
+            rng = (f" < {max}" if min is None else
+                   f" in {'(' if min_exclusive else '['}{min}, {max})")
+        elif min_exclusive and min is not None:
             rng = f" > {min}" + (f" and ≤ {max}" if max is not None else "")
         else:
             rng = _bounds(min, max)
@@ -122,11 +139,40 @@ def check_distinct(name: str, values: Iterable[Any]) -> tuple[Any, ...]:
 
 
 def check_str(name: str, v: Any, *, allow_empty: bool = False) -> str:
-    """A string (non-empty unless ``allow_empty``)."""
+    """A string; unless ``allow_empty`` it must hold something other than whitespace."""
     if not isinstance(v, str):
         raise InvalidArgument(f"{name} must be a string, got {v!r}")
-    if not v and not allow_empty:
-        raise InvalidArgument(f"{name} must not be empty")
+    if not v.strip() and not allow_empty:
+        raise InvalidArgument(f"{name} must be a non-empty string, got {v!r}")
+    return v
+
+
+def check_bool(name: str, v: Any) -> bool:
+    """``v`` when it is ``True`` or ``False`` (not 0/1, not a string)."""
+    if not isinstance(v, bool):
+        raise InvalidArgument(f"{name} must be true or false, got {v!r}")
+    return v
+
+
+def check_object(name: str, v: Any) -> dict[str, Any]:
+    """``v`` when it is a JSON object (a ``dict``); the message names the JSON type given."""
+    if not isinstance(v, dict):
+        raise InvalidArgument(f"{name} must be a JSON object, got {_json_type(v)}")
+    return v
+
+
+def _json_type(v: Any) -> str:
+    names = {list: "an array", tuple: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    for t, label in names.items():
+        if isinstance(v, t):
+            return label
+    return "a number" if isinstance(v, numbers.Number) else type(v).__name__
+
+
+def check_instance(name: str, v: Any, cls: type[T]) -> T:
+    """``v`` when it is an instance of ``cls`` (the message names the type expected and the type given)."""
+    if not isinstance(v, cls):
+        raise InvalidArgument(f"{name} must be a {cls.__name__}, got {type(v).__name__}")
     return v
 
 
@@ -139,11 +185,15 @@ def printable(s: str) -> str:
 
 __all__ = [
     "MAX_SEED",
+    "check_bool",
     "check_choice",
+    "check_count",
     "check_distinct",
     "check_finite",
     "check_float",
+    "check_instance",
     "check_int",
+    "check_object",
     "check_optional_finite",
     "check_seed",
     "check_str",

@@ -64,12 +64,10 @@ def draw(dgp: DGP, num: int, *, seed: int = 0, dtype: str = "float32", chunk: in
     """``num`` samples of ``dgp`` (the stream of :class:`sae_train.data.Sampler` with ``seed``) and labels."""
     import torch
 
-    from rdp_exact.validate import check_seed
+    from rdp_exact.validate import check_choice, check_int, check_seed
 
-    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_SAMPLES:
-        raise InvalidArgument(f"number of samples must be an integer in [1, {MAX_SAMPLES}], got {num!r}")
-    if dtype not in DTYPES:
-        raise InvalidArgument(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    num = check_int("number of samples", num, min=1, max=MAX_SAMPLES)
+    check_choice("dtype", dtype, DTYPES)
     seed = check_seed("seed", seed)
     sampler = Sampler(dgp, seed, "cpu", getattr(torch, dtype))
     xs, evs = [], []

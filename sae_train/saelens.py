@@ -32,14 +32,14 @@ JumpReLU thresholds θ ≤ 0 are stored as 0: SAELens computes ReLU(z)·1[z > θ
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeGuard
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 from rdp_exact.errors import InvalidArgument
+from rdp_exact.validate import check_bool, check_choice, check_count, check_float, check_int, check_object
 from sae_train.models import ARCHITECTURES
 from sae_train.models.base import BatchedSAE, SAEOutput
 
@@ -93,10 +93,6 @@ def _where(path: str, field: str) -> str:
     return f"{path}: {field}"
 
 
-def _is_int(v: Any) -> TypeGuard[int]:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _version_tuple(v: Any) -> tuple[int, ...] | None:
     if not isinstance(v, str):
         return None
@@ -121,10 +117,7 @@ def is_v6(cfg: dict[str, Any]) -> bool:
 
 
 def _bool_field(cfg: dict[str, Any], name: str, default: bool, where: str) -> bool:
-    v = cfg.get(name, default)
-    if not isinstance(v, bool):
-        raise InvalidArgument(f"{_where(where, name)} must be true or false, got {v!r}")
-    return v
+    return check_bool(_where(where, name), cfg.get(name, default))
 
 
 def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
@@ -132,8 +125,7 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
 
     ``where`` names the cfg file in messages. Raises InvalidArgument naming the first bad field.
     """
-    if not isinstance(cfg, dict):
-        raise InvalidArgument(f"{where}: cfg.json must hold a JSON object, got {type(cfg).__name__}")
+    cfg = check_object(f"{where}: cfg.json", cfg)
     v6 = is_v6(cfg)
     # ---- architecture (pre-6 configs: SAELens's converter defaults it, and maps activation_fn topk → topk)
     arch_s = cfg.get("architecture")
@@ -173,9 +165,7 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
     for name, actual in (("d_in", d), ("d_sae", m)):
         if name not in cfg:
             raise InvalidArgument(f"{_where(where, name)} is missing")
-        v = cfg[name]
-        if not _is_int(v) or v < 1:
-            raise InvalidArgument(f"{_where(where, name)} must be a positive integer, got {v!r}")
+        v = check_count(_where(where, name), cfg[name])
         if v != actual:
             raise InvalidArgument(f"{_where(where, name)} = {v} disagrees with the weights ({actual})")
     # ---- flags
@@ -189,8 +179,7 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
             f"({', '.join(NORMALIZATIONS)})"
         )
     reshape = cfg.get("reshape_activations", "none")
-    if reshape not in RESHAPES:
-        raise InvalidArgument(f"{_where(where, 'reshape_activations')} {reshape!r} is not one of {', '.join(RESHAPES)}")
+    check_choice(_where(where, "reshape_activations"), reshape, RESHAPES)
     if cfg.get("finetuning_scaling_factor", False) not in (False, None):
         raise InvalidArgument(f"{_where(where, 'finetuning_scaling_factor')} must be false (not a SAELens 6.x feature)")
     if "scaling_factor" in tensors and not torch.all(tensors["scaling_factor"] == 1):
@@ -203,9 +192,7 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
         if k_raw is None and not v6 and isinstance(cfg.get("activation_fn_kwargs"), dict):
             k_raw = cfg["activation_fn_kwargs"].get("k")
         k_raw = 100 if k_raw is None else k_raw  # SAELens's TopKSAEConfig default
-        if not _is_int(k_raw) or not 1 <= k_raw <= m:
-            raise InvalidArgument(f"{_where(where, 'k')} must be an integer in [1, d_sae = {m}], got {k_raw!r}")
-        k = k_raw
+        k = check_int(_where(where, "k"), k_raw, min=1, max=m)
     if rescale and bool(torch.any(tensors["W_dec"].norm(dim=-1) == 0)):
         raise InvalidArgument(
             f"{_where(where, 'rescale_acts_by_decoder_norm')} is true but a decoder row is zero (SAELens divides by it)"
@@ -216,20 +203,16 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
         return SAELensSpec(arch=SAELENS_ARCHITECTURES[arch_s], saelens_architecture=arch_s, d_in=d, d_sae=m, k=k,
                            apply_b_dec_to_input=apply_b, rescale_acts_by_decoder_norm=rescale,
                            normalize_activations=norm, sparsity=0.0, from_rdp=False)
-    if not isinstance(rdp, dict):
-        raise InvalidArgument(f"{_where(where, 'rdp')} must be an object, got {type(rdp).__name__}")
+    rdp = check_object(_where(where, "rdp"), rdp)
     arch = rdp.get("arch", SAELENS_ARCHITECTURES[arch_s])
-    if arch not in ARCHITECTURES:
-        raise InvalidArgument(f"{_where(where, 'rdp.arch')} {arch!r} is not one of {', '.join(ARCHITECTURES)}")
+    check_choice(_where(where, "rdp.arch"), arch, ARCHITECTURES)
     if RDP_TO_SAELENS[arch] != arch_s:
         raise InvalidArgument(
             f"{_where(where, 'rdp.arch')} {arch!r} disagrees with architecture {arch_s!r} "
             f"(expected {RDP_TO_SAELENS[arch]!r})"
         )
     if ARCHITECTURES[arch].uses_k:
-        k_rdp = rdp.get("k", k)
-        if not _is_int(k_rdp) or not 1 <= k_rdp <= m:
-            raise InvalidArgument(f"{_where(where, 'rdp.k')} must be an integer in [1, d_sae = {m}], got {k_rdp!r}")
+        k_rdp = check_int(_where(where, "rdp.k"), rdp.get("k", k), min=1, max=m)
         if arch == "topk" and k_rdp != k:
             raise InvalidArgument(f"{_where(where, 'rdp.k')} = {k_rdp} disagrees with k = {k}")
         k = k_rdp
@@ -239,16 +222,11 @@ def parse_spec(cfg: Any, tensors: dict[str, Tensor], where: str) -> SAELensSpec:
             raise InvalidArgument(f"{where}: a batchtopk SAE needs equal thresholds for every latent")
     sp = rdp.get("sparsity", 0.0)
     sp = 0.0 if sp is None else sp
-    if isinstance(sp, bool) or not isinstance(sp, (int, float)) or not math.isfinite(sp) or sp < 0:
-        raise InvalidArgument(f"{_where(where, 'rdp.sparsity')} must be a finite number ≥ 0, got {sp!r}")
-    seed = rdp.get("seed")
-    if seed is not None and not _is_int(seed):
-        raise InvalidArgument(f"{_where(where, 'rdp.seed')} must be an integer, got {seed!r}")
-    if not isinstance(rdp.get("diverged", False), bool):
-        raise InvalidArgument(f"{_where(where, 'rdp.diverged')} must be true or false, got {rdp.get('diverged')!r}")
-    training = rdp.get("training", {})
-    if not isinstance(training, dict):
-        raise InvalidArgument(f"{_where(where, 'rdp.training')} must be an object")
+    sp = check_float(_where(where, "rdp.sparsity"), sp, min=0.0)
+    if rdp.get("seed") is not None:
+        check_int(_where(where, "rdp.seed"), rdp["seed"])
+    check_bool(_where(where, "rdp.diverged"), rdp.get("diverged", False))
+    check_object(_where(where, "rdp.training"), rdp.get("training", {}))
     return SAELensSpec(arch=arch, saelens_architecture=arch_s, d_in=d, d_sae=m, k=k,
                        apply_b_dec_to_input=apply_b, rescale_acts_by_decoder_norm=rescale,
                        normalize_activations=norm, sparsity=float(sp), from_rdp=True)

@@ -1,7 +1,8 @@
-"""``rdp reproduce fig3 | fig4 | table2 | all``: the paper's figures and table from this toolkit.
+"""``rdp reproduce fig2 | fig3 | fig4 | table2 | all``: the paper's figures and table from this toolkit.
 
 The commands are thin: options parse into :class:`rdp.reproduce.fig3.Fig3Config`,
-:class:`~rdp.reproduce.fig4.Fig4Config` or :class:`~rdp.reproduce.table2.Table2Config` (``--quick``
+:class:`~rdp.reproduce.fig4.Fig4Config` (their ``make()`` puts the training flags into the embedded
+:class:`~sae_train.train.TrainConfig`) or :class:`~rdp.reproduce.table2.Table2Config` (``--quick``
 starts from the config's ``quick()`` settings, explicit flags override them), one ``run_*`` call checks the
 output folder first, computes, and writes figures, CSVs and ``index.html`` through a staging folder.
 Bad flags exit with code 2 and write nothing.
@@ -59,7 +60,7 @@ def fig3_config(quick: bool, **kw: Any) -> Any:
     from rdp.reproduce.fig3 import Fig3Config
 
     given = _given(**kw)
-    return Fig3Config.quick(**given) if quick else Fig3Config(**given)
+    return Fig3Config.quick(**given) if quick else Fig3Config.make(**given)
 
 
 def cmd_fig3(
@@ -101,7 +102,7 @@ def fig4_config(quick: bool, *, points: int | None = None, masses: str | None = 
         given["masses"] = _floats(masses, "--masses")
     if poly_levels is not None:
         given["rho_levels"] = _floats(poly_levels, "--poly-levels", allow_inf=True)
-    return Fig4Config.quick(**given) if quick else Fig4Config(**given)
+    return Fig4Config.quick(**given) if quick else Fig4Config.make(**given)
 
 
 def cmd_fig4(
@@ -176,7 +177,7 @@ def cmd_fig2(
 
 
 def cmd_all(out: OutOpt, quick: QuickOpt = False, device: DeviceOpt = None) -> None:
-    """fig3, fig4 and table2 with default (or --quick) settings into OUT/fig3, OUT/fig4, OUT/table2."""
+    """fig2, fig3, fig4 and table2 with default (or --quick) settings into OUT/fig2, OUT/fig3, OUT/fig4, OUT/table2."""
     from rdp.reproduce import run_all
     from rdp_exact.io_utils import check_writable_dir
 
@@ -189,7 +190,7 @@ def register(app: typer.Typer) -> None:
     """Attach the ``reproduce`` sub-app."""
     sub = typer.Typer(
         name="reproduce",
-        help="Reproduce the paper's Fig. 3, Fig. 4 and Table 2 (figures, CSVs, index.html).",
+        help="Reproduce the paper's Fig. 2, Fig. 3, Fig. 4 and Table 2 (figures, CSVs, index.html).",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

@@ -3,31 +3,54 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rdp_exact import validate
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import csv_text  # noqa: F401  (re-exported for the targets)
 
-
-def check_int(name: str, v: Any, lo: int, hi: int | None = None) -> None:
-    """InvalidArgument unless ``v`` is an int in [lo, hi]."""
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
-        bound = f"[{lo}, {hi}]" if hi is not None else f"≥ {lo}"
-        raise InvalidArgument(f"{name} must be an integer {bound}, got {v!r}")
+if TYPE_CHECKING:
+    from sae_train.train import TrainConfig
 
 
-def check_float(name: str, v: Any, lo: float, hi: float | None = None, *, open_lo: bool = False) -> None:
-    """InvalidArgument unless ``v`` is a finite number in [lo, hi] ((lo, hi] with ``open_lo``)."""
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    ok = ok and (v > lo if open_lo else v >= lo) and (hi is None or v <= hi)
-    if not ok:
-        left = "(" if open_lo else "["
-        bound = f"{left}{lo}, {hi}]" if hi is not None else ("> " if open_lo else "≥ ") + f"{lo}"
-        raise InvalidArgument(f"{name} must be a finite number in {bound}, got {v!r}")
+def split_options(cls: type, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Flat ``rdp reproduce`` options → (fields of the figure config ``cls``, training options).
+
+    A figure config holds its training settings as one :class:`~sae_train.train.TrainConfig` (field
+    ``train``); the CLI and ``quick()`` pass them flat (``steps=…, lr=…``). Keys that are neither a field of
+    ``cls`` (other than ``train``) nor one of :data:`TRAIN_OPTIONS` are refused."""
+    own = {f.name for f in dataclasses.fields(cls)} - {"train"}
+    fig = {k: v for k, v in options.items() if k in own}
+    train = {k: v for k, v in options.items() if k not in own}
+    unknown = sorted(set(train) - set(TRAIN_OPTIONS))
+    if unknown:
+        raise InvalidArgument(f"{cls.__name__} has no option {unknown[0]!r}")
+    return fig, train
+
+
+#: Training options a figure takes flat (``seeds`` is a count, ``lr`` one number; the rest are
+#: :class:`~sae_train.train.TrainConfig` fields of the same name).
+TRAIN_OPTIONS: tuple[str, ...] = ("width", "k", "seeds", "steps", "lr", "log_every", "batch_size", "device",
+                                  "zero_bias")
+
+
+def with_training(base: TrainConfig, *, seeds: Any = None, lr: Any = None, **changes: Any) -> TrainConfig:
+    """``base`` with flat options applied: ``seeds`` = N runs → seeds 0..N−1, ``lr`` one rate, the rest as
+    :class:`~sae_train.train.TrainConfig` fields (which validates them)."""
+    if seeds is not None:
+        changes["seeds"] = tuple(range(validate.check_int("--seeds", seeds, min=1, max=MAX_SEEDS)))
+    if lr is not None:
+        changes["lr"] = (validate.check_float("--lr", lr, min=0.0, min_exclusive=True),)
+    return dataclasses.replace(base, **changes)
+
+
+#: Most training runs a figure accepts (``--seeds``).
+MAX_SEEDS = 64
 
 
 def fmt(v: float | None, digits: int = 4) -> str:

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rdp.reproduce.common import TargetResult, check_float, check_int, csv_text, fmt
+from rdp.reproduce.common import TargetResult, csv_text, fmt, run_target
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
 from rdp_exact.polysemanticity import cosine_table, polysemanticity, row_poly
+from rdp_exact.validate import check_float, check_int
 
 DICTIONARIES: tuple[str, ...] = ("monosemantic", "permuted", "mixed", "hedged", "fully dense")
 ROWS_COLUMNS = ("dictionary", "latent", "row_poly", "best_concept", "best_abs_cos", "dictionary_poly")
@@ -47,8 +48,8 @@ class Fig2Config:
     """Weight of the second concept in each row of the ``mixed`` dictionary, in (0, 1)."""
 
     def __post_init__(self) -> None:
-        check_int("--n", self.n, 2, 12)
-        check_float("--mix", self.mix, 0.0, 1.0, open_lo=True)
+        check_int("--n", self.n, min=2, max=12)
+        check_float("--mix", self.mix, min=0.0, max=1.0, min_exclusive=True)
         if self.mix == 1.0:
             raise InvalidArgument(f"--mix must be < 1 (1 ties the two concepts of a row), got {self.mix!r}")
 
@@ -152,19 +153,11 @@ SECTION_TEXT = (
 def run_fig2(config: Fig2Config, out: str | os.PathLike[str],
              progress: Callable[[str], None] | None = None) -> TargetResult:
     """Check ``out``, compute, and write everything (plus index.html) through a staging folder."""
-    from rdp.html_report import Section, write_html_report
-    from rdp_exact.io_utils import check_writable_dir, staged_dir
 
-    out_p = check_writable_dir(out)
-    if progress is not None:
-        progress("fig2: computing P of five dictionaries")
-    data = compute_fig2(config)
-    lines = summary_lines(data)
-    with staged_dir(out_p) as tmp:
-        files = write_fig2(data, tmp)
-        rels = tuple(p.relative_to(tmp).as_posix() for p in files)
-        files.append(write_html_report(tmp, "rdp reproduce fig2", [
-            Section("Fig. 2 — P of representative dictionaries", SECTION_TEXT, rels),
-        ], intro="\n\n".join(lines)))
-        final = [out_p / p.relative_to(tmp) for p in files]
-    return TargetResult("fig2", out_p, tuple(final), {"poly": data.poly}, tuple(lines))
+    def compute() -> Fig2Data:
+        if progress is not None:
+            progress("fig2: computing P of five dictionaries")
+        return compute_fig2(config)
+
+    return run_target("fig2", "Fig. 2 — P of representative dictionaries", SECTION_TEXT, out, compute, write_fig2,
+                      summary_lines, lambda d: {"poly": d.poly})

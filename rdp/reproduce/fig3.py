@@ -31,22 +31,27 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdp.reproduce.common import (
+    MAX_SEEDS,
     TargetResult,
-    check_float,
-    check_int,
     csv_text,
     fmt,
     run_target,
+    split_options,
     torch_threads,
+    with_training,
 )
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
 from rdp_exact.problem import TOL
+from rdp_exact.validate import check_float, check_int
+
+if TYPE_CHECKING:
+    from sae_train.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,53 +62,73 @@ FIG3_COLUMNS = (
 REFERENCE_COLUMNS = ("kind", "D", "R", "P")
 
 
+#: The pmf of the paper's Fig. 3.
+DEFAULT_PMF = "cooccur3"
+
+
+def default_train(width: int = 3, k: int = 1) -> TrainConfig:
+    """The training of Fig. 3 (``width`` defaults to n = 3 of :data:`DEFAULT_PMF`): TopK from the monosemantic
+    init, biases fixed at 0 (A2), three runs of 2000 Adam steps at lr 3e-3, exact metrics every 25 steps."""
+    from sae_train.train import TrainConfig
+
+    return TrainConfig(arch="topk", width=width, steps=2000, k=(k,), seeds=(0, 1, 2), lr=(3e-3,), init="mono",
+                       zero_bias=True, log_every=25)
+
+
 @dataclass(frozen=True)
 class Fig3Config:
-    """Options of ``rdp reproduce fig3``."""
+    """Options of ``rdp reproduce fig3``. Build it from flat options with :meth:`make` (``width=None`` is n)."""
 
-    pmf: str = "cooccur3"
+    pmf: str = DEFAULT_PMF
     """Concept pmf (file, generator spec or built-in name); it should have co-occurring concepts."""
-    width: int | None = None
-    """m (None: n, so that the monosemantic init holds every concept); 1 ≤ m ≤ n."""
-    k: int = 1
-    """TopK cap; below E|S| the monosemantic SAE cannot reconstruct every event."""
-    seeds: int = 3
-    """Training runs (data streams 0..seeds−1)."""
-    steps: int = 2000
-    """Optimiser steps per run."""
-    lr: float = 3e-3
-    """Adam learning rate."""
-    log_every: int = 25
-    """Exact metrics every this many steps."""
-    batch_size: int = 256
-    """Samples per step."""
-    device: str = "auto"
-    """auto | cpu | cuda."""
-    zero_bias: bool = True
-    """A2: b_enc = b_dec = 0, not trained (the paper's setting). False trains the biases; every statement then
-    uses the floor of the class real-codes + bias."""
+    train: TrainConfig = field(default_factory=default_train)
+    """The training: a TopK SAE (``arch='topk'``, ``init='mono'``) of width m = ``train.width`` ≤ n with one cap
+    ``train.k = (k,)``; each seed s of ``train.seeds`` is one run on data stream s (``data_seed`` = s). With
+    ``zero_bias`` (A2, the paper's setting) b_enc = b_dec = 0; without it every statement uses the floor of the
+    class real-codes + bias."""
     class_time_limit: float = 20.0
     """Seconds for each exact solve in a real class (the optimum and, with biases, the floor)."""
 
     def __post_init__(self) -> None:
-        check_float("--class-time-limit", self.class_time_limit, 0.0, open_lo=True)
-        if self.width is not None:
-            check_int("--width", self.width, 1)
-        check_int("--k", self.k, 1)
-        check_int("--seeds", self.seeds, 1, 64)
-        check_int("--steps", self.steps, 1)
-        check_float("--lr", self.lr, 0.0, open_lo=True)
-        check_int("--log-every", self.log_every, 1)
-        check_int("--batch-size", self.batch_size, 1)
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InvalidArgument(f"--device must be auto, cpu or cuda, got {self.device!r}")
+        check_float("--class-time-limit", self.class_time_limit, min=0.0, min_exclusive=True)
+        t = self.train
+        if t.arch != "topk" or t.init != "mono":
+            raise InvalidArgument(f"fig3 trains TopK SAEs from the monosemantic init, got arch {t.arch!r}, "
+                                  f"init {t.init!r}")
+        if len(t.k) != 1:
+            raise InvalidArgument(f"fig3 trains one cap k, got k = {t.k}")
+        check_int("--seeds", len(t.seeds), min=1, max=MAX_SEEDS)
+
+    @property
+    def k(self) -> int:
+        """The TopK cap (below E|S| the monosemantic SAE cannot reconstruct every event)."""
+        return self.train.k[0]
+
+    @property
+    def zero_bias(self) -> bool:
+        """A2: the trained SAEs have b_enc = b_dec = 0."""
+        return self.train.zero_bias
+
+    @classmethod
+    def make(cls, **options: Any) -> Fig3Config:
+        """The config of flat options (``pmf``, ``class_time_limit`` and :data:`TRAIN_OPTIONS`); ``width`` None
+        (the default) is n of the pmf, ``k`` defaults to 1."""
+        from rdp_exact.generators import load_pmf
+
+        fig, train = split_options(cls, options)
+        width = train.pop("width", None)
+        if width is None:
+            width = load_pmf(fig.get("pmf", DEFAULT_PMF)).n
+        k = check_int("--k", train.pop("k", 1), min=1)
+        base = default_train(check_int("--width", width, min=1), k)
+        return cls(train=with_training(base, **train), **fig)
 
     @classmethod
     def quick(cls, **changes: Any) -> Fig3Config:
-        """Seconds-long settings (tests, ``--quick``)."""
+        """Seconds-long settings (tests, ``--quick``); ``changes`` are flat options as in :meth:`make`."""
         base: dict[str, Any] = {"seeds": 2, "steps": 150, "log_every": 25}
         base.update(changes)
-        return cls(**base)
+        return cls.make(**base)
 
 
 @dataclass(frozen=True)
@@ -148,14 +173,12 @@ def mono_floor_at_rate(staircase: tuple[tuple[float, float], ...], rate: float) 
     return None
 
 
-def _train_seed(dgp: Any, config: Fig3Config, m: int, seed: int,
+def _train_seed(dgp: Any, config: Fig3Config, seed: int,
                 staircase: tuple[tuple[float, float], ...] | None) -> list[dict[str, Any]]:
-    """One training run from the monosemantic init; one row per logged step."""
-    from sae_train.train import TrainConfig, train
+    """One training run of ``config.train`` with seed ``seed`` on data stream ``seed``; one row per logged step."""
+    from sae_train.train import train
 
-    cfg = TrainConfig(arch="topk", width=m, steps=config.steps, k=(config.k,), seeds=(seed,), lr=(config.lr,),
-                      batch_size=config.batch_size, init="mono", log_every=config.log_every, data_seed=seed,
-                      device=config.device, zero_bias=config.zero_bias)
+    cfg = replace(config.train, seeds=(seed,), data_seed=seed)
     rows = []
     for h in train(dgp, cfg).history:
         floor = None if staircase is None else mono_floor_at_rate(staircase, h["rate"])
@@ -179,12 +202,10 @@ def compute_fig3(config: Fig3Config, progress: Callable[[str], None] | None = No
     from sae_train.train import resolve_device
 
     pmf = load_pmf(config.pmf)
-    m = pmf.n if config.width is None else config.width
+    m = config.train.width
     if m > pmf.n:
         raise InvalidArgument(f"--width {m} exceeds n = {pmf.n}: a monosemantic init has only n concept rows")
-    if config.k > m:
-        raise InvalidArgument(f"--k {config.k} exceeds the width m = {m}")
-    device = resolve_device(config.device)
+    device = resolve_device(config.train.device)
     es = pmf.expected_sparsity()
     sol = solve(Problem(pmf, width=m, k=config.k))
     if sol.evaluation is None or sol.sae is None:
@@ -199,11 +220,11 @@ def compute_fig3(config: Fig3Config, progress: Callable[[str], None] | None = No
     dgp = DGP.make(pmf, pmf.n, seed=0)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    with torch_threads(config.device):
-        for seed in range(config.seeds):
+    with torch_threads(config.train.device):
+        for i, seed in enumerate(config.train.seeds):
             if progress is not None:
-                progress(f"training seed {seed + 1}/{config.seeds}")
-            rows += _train_seed(dgp, config, m, seed, None if bias else stair.points)
+                progress(f"training seed {seed} ({i + 1}/{len(config.train.seeds)})")
+            rows += _train_seed(dgp, config, seed, None if bias else stair.points)
     return Fig3Data(
         config=config, pmf_name=config.pmf, n=pmf.n, width=m, expected_sparsity=es, d_min=d_min,
         d_star_k=float(sol.distortion), rate_opt=float(sol.rate), poly_opt=float(sol.poly or 0.0),  # type: ignore[arg-type]

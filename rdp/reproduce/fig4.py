@@ -36,25 +36,30 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rdp.reproduce.common import (
+    MAX_SEEDS,
     TargetResult,
-    check_float,
-    check_int,
     csv_text,
     fmt,
     run_target,
+    split_options,
     torch_threads,
+    with_training,
 )
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
 from rdp_exact.pmf import ConceptPMF
 from rdp_exact.problem import TOL
+from rdp_exact.validate import check_choice, check_float, check_int
+
+if TYPE_CHECKING:
+    from sae_train.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +73,18 @@ PER_K_COLUMNS = (
 MAX_MASS = 0.8
 
 
+def check_family_n(n: object) -> int:
+    """``n`` as the concept count of the family: an even integer in [4, 10] (concepts come in pairs)."""
+    i = check_int("--n", n, min=4, max=10)
+    if i % 2:
+        raise InvalidArgument(f"--n must be even (concepts come in pairs), got {i}")
+    return i
+
+
 def multi_concept_pmf(n: int, mass: float) -> ConceptPMF:
     """The family of the module docstring: P(|S| ≥ 2) = ``mass``."""
-    check_int("--n", n, 4, 10)
-    if n % 2:
-        raise InvalidArgument(f"--n must be even (concepts come in pairs), got {n}")
-    check_float("mass", mass, 0.0, MAX_MASS)
+    check_family_n(n)
+    check_float("mass", mass, min=0.0, max=MAX_MASS)
     events: list[tuple[tuple[int, ...], float]] = [((), 0.1)]
     events += [((i,), (0.9 - mass) / n) for i in range(n)]
     events += [((2 * i, 2 * i + 1), 0.8 * mass / (n // 2)) for i in range(n // 2)]
@@ -86,18 +97,27 @@ def multi_concept_pmf(n: int, mass: float) -> ConceptPMF:
 
 def default_masses(points: int) -> tuple[float, ...]:
     """``points`` evenly spaced masses in [0, 0.8]."""
-    check_int("--points", points, 2, 41)
+    check_int("--points", points, min=2, max=41)
     return tuple(round(float(x), 4) for x in np.linspace(0.0, MAX_MASS, points))
+
+
+def default_train(width: int = 4) -> TrainConfig:
+    """The training of Fig. 4: TopK SAEs of width m from a random init with every cap k = 1..m, biases fixed
+    at 0 (A2), three seeds, 1500 Adam steps at lr 1e-2."""
+    from sae_train.train import TrainConfig
+
+    return TrainConfig(arch="topk", width=width, steps=1500, k=tuple(range(1, width + 1)), seeds=(0, 1, 2),
+                       lr=(1e-2,), init="random", zero_bias=True)
 
 
 @dataclass(frozen=True)
 class Fig4Config:
-    """Options of ``rdp reproduce fig4``."""
+    """Options of ``rdp reproduce fig4``. Build it from flat options with :meth:`make` (``steps=0``: no training)."""
 
     n: int = 4
     """Concepts (even, 4..10)."""
     width: int | None = None
-    """m (None: n)."""
+    """m (None: n), of the exact problems and of the trained SAEs."""
     masses: tuple[float, ...] = field(default_factory=lambda: default_masses(7))
     """Multi-concept masses t of the family members (in [0, 0.8])."""
     panel_mass: float | None = None
@@ -108,58 +128,49 @@ class Fig4Config:
     """P budgets of panel (a) (None: no budget)."""
     grid: int = 12
     """δ values of panels (a) and (b)."""
-    seeds: int = 3
-    """Trained SAEs per (member, k)."""
-    steps: int = 1500
-    """Training steps (0: no training)."""
-    lr: float = 1e-2
-    """Adam learning rate."""
-    batch_size: int = 256
-    """Samples per step."""
     solver: str = "auto"
     """Exact backend."""
-    zero_bias: bool = True
-    """A2: train with b_enc = b_dec = 0 (the paper's setting); False trains the biases (then D_min does not bound
-    the trained SAEs and the overlay of panel (d) is dropped)."""
-    device: str = "auto"
-    """auto | cpu | cuda."""
+    train: TrainConfig | None = field(default_factory=default_train)
+    """The trained TopK SAEs of every member (None: no training): one batched run over ``train.k`` ×
+    ``train.seeds``; its width and caps are set to m and 1..m. With ``zero_bias`` (A2, the paper's setting)
+    b_enc = b_dec = 0; without it D_min does not bound the trained SAEs and the overlay of panel (d) is dropped."""
 
     def __post_init__(self) -> None:
         from rdp_exact.solvers import SOLVER_CHOICES
 
-        check_int("--n", self.n, 4, 10)
-        if self.n % 2:
-            raise InvalidArgument(f"--n must be even (concepts come in pairs), got {self.n}")
+        check_family_n(self.n)
         if self.width is not None:
-            check_int("--width", self.width, 1, 16)
+            check_int("--width", self.width, min=1, max=16)
         m = self.m
-        object.__setattr__(self, "masses", tuple(sorted({float(x) for x in self.masses})))
+        masses = {check_float("--masses", x, min=0.0, max=MAX_MASS) for x in self.masses}
+        object.__setattr__(self, "masses", tuple(sorted(masses)))
         if len(self.masses) < 2:
-            raise InvalidArgument("give at least two masses")
-        for t in self.masses:
-            check_float("mass", t, 0.0, MAX_MASS)
+            raise InvalidArgument("--masses must give at least two masses")
         if self.panel_mass is not None:
-            check_float("--panel-mass", self.panel_mass, 0.0, MAX_MASS)
-        check_int("--panel-k", self.panel_k, 1, m)
+            check_float("--panel-mass", self.panel_mass, min=0.0, max=MAX_MASS)
+        check_int("--panel-k", self.panel_k, min=1, max=m)
         if not self.rho_levels:
-            raise InvalidArgument("give at least one P level")
+            raise InvalidArgument("--poly-levels must give at least one P level")
         for r in self.rho_levels:
             if r is not None:
-                check_float("P level", r, 0.0)
-        check_int("--grid", self.grid, 2, 200)
-        check_int("--seeds", self.seeds, 1, 64)
-        check_int("--steps", self.steps, 0)
-        check_float("--lr", self.lr, 0.0, open_lo=True)
-        check_int("--batch-size", self.batch_size, 1)
-        if self.solver not in SOLVER_CHOICES:
-            raise InvalidArgument(f"unknown solver {self.solver!r} (choose from {', '.join(SOLVER_CHOICES)})")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InvalidArgument(f"--device must be auto, cpu or cuda, got {self.device!r}")
+                check_float("--poly-levels", r, min=0.0)
+        check_int("--grid", self.grid, min=2, max=200)
+        check_choice("--solver", self.solver, SOLVER_CHOICES)
+        if self.train is not None:
+            if self.train.arch != "topk":
+                raise InvalidArgument(f"fig4 trains TopK SAEs, got arch {self.train.arch!r}")
+            check_int("--seeds", len(self.train.seeds), min=1, max=MAX_SEEDS)
+            object.__setattr__(self, "train", replace(self.train, width=m, k=tuple(range(1, m + 1))))
 
     @property
     def m(self) -> int:
         """The width used."""
         return self.n if self.width is None else self.width
+
+    @property
+    def zero_bias(self) -> bool:
+        """A2: the trained SAEs (if any) have b_enc = b_dec = 0."""
+        return self.train is None or self.train.zero_bias
 
     @property
     def mass_a(self) -> float:
@@ -169,12 +180,20 @@ class Fig4Config:
         return self.masses[len(self.masses) // 2]
 
     @classmethod
+    def make(cls, **options: Any) -> Fig4Config:
+        """The config of flat options (the fields above and :data:`TRAIN_OPTIONS`; ``steps=0``: no training)."""
+        fig, train = split_options(cls, options)
+        if train.get("steps") == 0:
+            return cls(train=None, **fig)
+        return cls(train=with_training(default_train(), **train), **fig)
+
+    @classmethod
     def quick(cls, **changes: Any) -> Fig4Config:
-        """Seconds-long settings (tests, ``--quick``)."""
+        """Seconds-long settings (tests, ``--quick``); ``changes`` are flat options as in :meth:`make`."""
         base: dict[str, Any] = {"masses": (0.0, 0.6), "grid": 4, "seeds": 1, "steps": 60,
                                 "rho_levels": (0.0, 0.2, None)}
         base.update(changes)
-        return cls(**base)
+        return cls.make(**base)
 
 
 @dataclass(frozen=True)
@@ -270,13 +289,12 @@ def _per_k_trained(pmf: ConceptPMF, mass: float, config: Fig4Config,
                    exact_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Trained TopK SAEs of this member: one batched run over k = 1..m × seeds."""
     from sae_train.data import DGP
-    from sae_train.train import TrainConfig, train
+    from sae_train.train import train
 
-    m = config.m
+    if config.train is None:
+        return []
     dgp = DGP.make(pmf, pmf.n, seed=0)
-    cfg = TrainConfig(arch="topk", width=m, steps=config.steps, k=tuple(range(1, m + 1)),
-                      seeds=tuple(range(config.seeds)), lr=(config.lr,), batch_size=config.batch_size,
-                      init="random", device=config.device, zero_bias=config.zero_bias)
+    cfg = config.train
     res = train(dgp, cfg)
     ref = {r["k"]: r for r in exact_rows}
     rows = []
@@ -328,11 +346,11 @@ def compute_fig4(config: Fig4Config, progress: Callable[[str], None] | None = No
         exact_by_mass[t] = _per_k_exact(pmf, t, config)
         per_k += exact_by_mass[t]
     seconds["exact"] = time.perf_counter() - t0
-    if config.steps > 0:
+    if config.train is not None:
         t1 = time.perf_counter()
-        with torch_threads(config.device):
+        with torch_threads(config.train.device):
             for t in config.masses:
-                note(f"training {config.m * config.seeds} TopK SAEs at mass {t:g}")
+                note(f"training {len(config.train.specs())} TopK SAEs at mass {t:g}")
                 per_k += _per_k_trained(multi_concept_pmf(config.n, t), t, config, exact_by_mass[t])
         seconds["train"] = time.perf_counter() - t1
     return Fig4Data(config, tuple(rstar), tuple(stair), tuple(per_k), es, seconds)

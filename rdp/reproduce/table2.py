@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdp.reproduce.common import TargetResult, check_float, check_int, csv_text, run_target
+from rdp.reproduce.common import TargetResult, csv_text, run_target
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text
+from rdp_exact.validate import check_float, check_int
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,10 @@ class Table2Config:
     """Interval level."""
 
     def __post_init__(self) -> None:
-        check_int("--bootstrap", self.bootstrap, 0, 100_000)
-        check_int("--permutations", self.permutations, 0, 100_000)
-        check_int("--seed", self.seed, 0)
-        check_float("--confidence", self.confidence, 0.0, 0.999, open_lo=True)
+        check_int("--bootstrap", self.bootstrap, min=0, max=100_000)
+        check_int("--permutations", self.permutations, min=0, max=100_000)
+        check_int("--seed", self.seed, min=0)
+        check_float("--confidence", self.confidence, min=0.0, max=0.999, min_exclusive=True)
 
     @property
     def data_dir(self) -> Path:

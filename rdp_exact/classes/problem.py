@@ -14,15 +14,15 @@ solver's objective, so an SAE reported with D is an SAE that reaches D.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from rdp_exact.errors import InvalidArgument
 from rdp_exact.pmf import ConceptPMF, concepts_of
 from rdp_exact.polysemanticity import polysemanticity
-from rdp_exact.problem import TOL, Status
+from rdp_exact.problem import TOL, CappedQuery, SolveRecord, Status
+from rdp_exact.validate import check_choice, check_optional_finite
 
 SAEClass = Literal["binary", "real-atoms", "real-codes"]
 
@@ -47,7 +47,7 @@ def default_code_bound(pmf: ConceptPMF) -> float:
 
 
 @dataclass(frozen=True)
-class ClassProblem:
+class ClassProblem(CappedQuery):
     """min D under the cap k (and an optional rate budget) in one SAE class (DESIGN §1.2b)."""
 
     pmf: ConceptPMF
@@ -68,22 +68,10 @@ class ClassProblem:
     optimum is proven within codes ≤ a_max. Ignored (never binding) for k = 1 without bias."""
 
     def __post_init__(self) -> None:
-        for name in ("width", "k"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise InvalidArgument(f"{name} must be an integer, got {v!r}")
-        if self.width < 1:
-            raise InvalidArgument(f"width must be at least 1, got {self.width}")
-        if self.k < 1:
-            raise InvalidArgument(f"k must be at least 1, got {self.k}")
-        if self.k > self.width:
-            raise InvalidArgument(f"k = {self.k} exceeds the width m = {self.width}")
-        if self.sae_class not in CLASSES:
-            raise InvalidArgument(f"unknown SAE class {self.sae_class!r} (choose from {', '.join(CLASSES)})")
-        if self.max_rate is not None and (not math.isfinite(float(self.max_rate)) or float(self.max_rate) < 0):
-            raise InvalidArgument(f"max-rate must be a finite number ≥ 0, got {self.max_rate!r}")
-        if self.code_bound is not None and (not math.isfinite(float(self.code_bound)) or self.code_bound <= 0):
-            raise InvalidArgument(f"code bound must be a positive number, got {self.code_bound!r}")
+        super().__post_init__()
+        check_choice("SAE class", self.sae_class, CLASSES)
+        check_optional_finite("max-rate", self.max_rate, min=0.0)
+        check_optional_finite("code bound", self.code_bound, positive=True)
 
     @property
     def a_max(self) -> float:
@@ -95,15 +83,10 @@ class ClassProblem:
         """``real-codes+bias`` style name of the class."""
         return self.sae_class + ("+bias" if self.decoder_bias else "")
 
-    def with_(self, **changes: Any) -> ClassProblem:
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)
-
     def to_dict(self) -> dict[str, Any]:
+        """The ``problem`` block of the class-solve JSON."""
         return {
-            "n": self.pmf.n,
-            "width": self.width,
-            "k": self.k,
+            **self._cap_dict(),
             "class": self.sae_class,
             "decoder_bias": self.decoder_bias,
             "minimize": "distortion",
@@ -184,7 +167,7 @@ def canonical(sae: RealSAE) -> RealSAE:
 
 
 @dataclass(frozen=True)
-class ClassSolution:
+class ClassSolution(SolveRecord):
     """Typed record of one solve in an SAE class."""
 
     problem: ClassProblem
@@ -204,19 +187,8 @@ class ClassSolution:
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def is_exact(self) -> bool:
-        return self.status is Status.OPTIMAL and self.gap is not None and self.gap <= TOL
-
-    @property
-    def distortion(self) -> float | None:
-        return None if self.evaluation is None else self.evaluation.distortion
-
-    @property
-    def rate(self) -> float | None:
-        return None if self.evaluation is None else self.evaluation.rate
-
-    @property
     def poly(self) -> float | None:
+        """P of the live atoms (bias excluded)."""
         return None if self.evaluation is None else self.evaluation.poly
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -231,18 +203,7 @@ class ClassSolution:
                 for s, (e, p, act, cod) in enumerate(zip(pmf.events, pmf.probs, sae.active, sae.codes, strict=True))
             ]
         return {
-            "problem": self.problem.to_dict(),
-            "class": self.problem.sae_class,
-            "decoder_bias": self.problem.decoder_bias,
-            "status": self.status.value,
-            "exact": self.is_exact,
-            "solver": {"name": self.method, "version": self.method_version},
-            "wall_time_s": self.wall_time_s,
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
-            "rate": None if ev is None else ev.rate,
-            "distortion": None if ev is None else ev.distortion,
+            **self._json_head(self.problem.sae_class, self.problem.decoder_bias, self.method, self.method_version),
             "poly_dec": None if ev is None else ev.poly,
             "atoms": None if sae is None else [[float(v) for v in row] for row in sae.atoms],
             "bias": None if sae is None else [float(v) for v in sae.bias],

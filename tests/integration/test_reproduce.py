@@ -188,7 +188,7 @@ def test_fig4cd_floor_and_premium(fig4_out: Path) -> None:
     floors = [float(r["p_floor"]) for r in sorted((r for r in exact if float(r["mass"]) == top), key=lambda r: int(r["k"]))]
     assert all(a >= b - TOL for a, b in zip(floors, floors[1:], strict=False))
     trained = [r for r in rows if r["source"] == "trained"]
-    assert len(trained) == len(cfg.masses) * cfg.m * cfg.seeds
+    assert cfg.train is not None and len(trained) == len(cfg.masses) * cfg.m * len(cfg.train.seeds)
     assert all(math.isfinite(float(r["distortion"])) and float(r["rate"]) <= int(r["k"]) + TOL for r in trained)
 
 
@@ -268,3 +268,19 @@ def test_bad_flags_exit_2_and_write_nothing(tmp_path: Path, argv: list[str],
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rdp-staging")]
     err = capsys.readouterr().err
     assert err.startswith("rdp: error:") and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------------------ all
+def test_all_quick_writes_every_target(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "all"
+    assert main(["reproduce", "all", "--out", str(out), "--quick", "--device", "cpu"]) == 0
+    for target, name in (("fig2", "fig2.json"), ("fig3", "fig3.json"), ("fig4", "fig4.json"),
+                         ("table2", "table2.json")):
+        assert (out / target / name).is_file(), target
+        assert (out / target / "index.html").is_file(), target
+    page = (out / "index.html").read_text()
+    assert all(f"{t}/" in page for t in ("fig2", "fig3", "fig4", "table2"))
+    cfg3 = json.loads((out / "fig3" / "fig3.json").read_text())["config"]
+    assert cfg3["train"]["device"] == "cpu" and cfg3["train"]["init"] == "mono"
