@@ -150,6 +150,21 @@ def solution_summary(sol: Solution) -> dict[str, Any]:
     }
 
 
+def proof_line(status: Status, exact: bool, gap: float | None, method: str, version: str | None,
+               seconds: float) -> str:
+    """The first line of every ``rdp solve`` answer (rich markup): the status, whether it is proven, the method.
+    ``OPTIMAL proven optimal (gap 0)`` is the only wording of an exact answer."""
+    colour = {Status.OPTIMAL: "green", Status.INFEASIBLE: "yellow"}.get(status, "red")
+    proof = "proven optimal (gap 0)" if exact else {
+        Status.INFEASIBLE: "proven infeasible",
+        Status.LIMIT: f"limit reached, NOT proven (gap {fmt(gap, 3)})",
+        Status.FEASIBLE: f"feasible, NOT proven (gap {fmt(gap, 3)})",
+        Status.OPTIMAL: f"optimal within gap {fmt(gap, 3)}",
+    }[status]
+    ver = f" {version}" if version else ""
+    return f"[bold]{status.value.upper()}[/bold] [{colour}]{proof}[/{colour}] — {method}{ver}, {seconds:.3g} s"
+
+
 def print_solution(sol: Solution, *, quiet: bool = False) -> None:
     """``rdp solve`` terminal output."""
     c = console()
@@ -161,16 +176,7 @@ def print_solution(sol: Solution, *, quiet: bool = False) -> None:
     budgets = [f"{nm} ≤ {v:g}" for nm, v in (("R", pr.max_rate), ("D", pr.max_distortion), ("P", pr.max_poly)) if v is not None]
     if budgets:
         head += " | " + ", ".join(budgets)
-    status = sol.status.value.upper()
-    colour = {Status.OPTIMAL: "green", Status.INFEASIBLE: "yellow"}.get(sol.status, "red")
-    proof = "proven optimal (gap 0)" if sol.is_exact else {
-        Status.INFEASIBLE: "proven infeasible",
-        Status.LIMIT: f"limit reached, NOT proven (gap {fmt(sol.gap, 3)})",
-        Status.FEASIBLE: f"feasible, NOT proven (gap {fmt(sol.gap, 3)})",
-        Status.OPTIMAL: f"optimal within gap {fmt(sol.gap, 3)}",
-    }[sol.status]
-    c.print(f"[bold]{status}[/bold] [{colour}]{proof}[/{colour}] — {sol.solver} {sol.solver_version}, "
-            f"{sol.wall_time_s:.3g} s")
+    c.print(proof_line(sol.status, sol.is_exact, sol.gap, sol.solver, sol.solver_version, sol.wall_time_s))
     for note in sol.info.get("notes", ()):
         c.print(f"note: {note}", markup=False)
     if quiet:

@@ -8,6 +8,26 @@ import typer
 
 from rdp_exact.errors import InvalidArgument
 
+#: Seconds given to a query that only SCIP's global MINLP answers (real-codes with k ≥ 2 or a bias) when the
+#: user sets no ``--time-limit``: spatial branch and bound proves only tiny instances of these classes
+#: (BENCHMARKS.md), and without a limit it can run for hours. The answer is then ``limit`` with a valid bound.
+DEFAULT_SCIP_LIMIT = 60.0
+
+
+def default_limit(problem, time_limit: float | None) -> float | None:  # type: ignore[no-untyped-def]
+    """``time_limit``, or :data:`DEFAULT_SCIP_LIMIT` (announced on stderr) when it is None and ``auto`` routes
+    ``problem`` to SCIP."""
+    from rich.console import Console
+
+    from rdp_exact.classes.solve import choose_method
+
+    if time_limit is not None or choose_method(problem) != "scip":
+        return time_limit
+    Console(stderr=True).print(f"note: {problem.label} is answered by SCIP's global search; no --time-limit was "
+                               f"given, so it stops after {DEFAULT_SCIP_LIMIT:.0f} s (pass --time-limit to change)",
+                               highlight=False)
+    return DEFAULT_SCIP_LIMIT
+
 
 def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bias: bool, minimize: str,
                      max_rate: float | None, max_distortion: float | None, max_poly: float | None, encoder: str,
@@ -19,7 +39,7 @@ def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bi
     from rdp_exact.generators import load_pmf
     from rdp_exact.io_utils import atomic_write_json, check_writable_file
     from rdp_exact.problem import Status
-    from rdp_exact.report import console, fmt
+    from rdp_exact.report import console, fmt, proof_line
 
     if sae_class not in CLASSES:
         raise InvalidArgument(f"unknown SAE class {sae_class!r} (choose from {', '.join(CLASSES)})")
@@ -39,11 +59,11 @@ def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bi
         check_writable_file(json_out)
     dist = load_pmf(pmf, normalize=normalize)
     problem = ClassProblem(dist, width, k, sae_class, decoder_bias, max_rate=max_rate)  # type: ignore[arg-type]
-    sol = solve_class(problem, time_limit=time_limit, threads=threads)
+    sol = solve_class(problem, time_limit=default_limit(problem, time_limit), threads=threads)
     c = console()
-    proof = "proven optimal" if sol.is_exact else f"NOT proven (bound {fmt(sol.bound)}, gap {fmt(sol.gap)})"
-    c.print(f"{sol.status.value}: {problem.label}, m = {width}, k = {k}: D = {fmt(sol.distortion)}, "
-            f"R = {fmt(sol.rate)}, P = {fmt(sol.poly)} ({proof}; {sol.method}, {sol.wall_time_s:.2f} s)")
+    c.print(proof_line(sol.status, sol.is_exact, sol.gap, sol.method, sol.method_version, sol.wall_time_s))
+    c.print(f"class {problem.label}, m = {width}, k = {k}: D = {fmt(sol.distortion)}, R = {fmt(sol.rate)}, "
+            f"P = {fmt(sol.poly)}" + ("" if sol.is_exact else f" (lower bound on D: {fmt(sol.bound)})"))
     if not quiet and sol.sae is not None:
         names = dist.names()
         for j, row in enumerate(sol.sae.atoms):
@@ -76,6 +96,7 @@ def theory_class_block(dist, width: int, k: int, sae_class: str, decoder_bias: b
     if sae_class == "binary":  # the report above already has the binary D_min and D*_k
         return {"class": "binary", "decoder_bias": False}
     problem = ClassProblem(dist, width, k, sae_class, decoder_bias)  # type: ignore[arg-type]
+    time_limit = default_limit(problem, time_limit)
     floor = class_floor(dist, width, k, sae_class, decoder_bias, time_limit=time_limit)
     opt = solve_class(problem, time_limit=time_limit)
     c = console()

@@ -15,23 +15,53 @@ With at most one active latent per event the problem decomposes over a partition
 
 (``real-codes`` with a bias does not decompose, since b couples the clusters; it goes to the MINLP.)
 
-**Search.** Events are assigned one at a time in a fixed order (largest π first for SSE clusters, largest
-π·|S| for line clusters). Latents are
-interchangeable, so an event may open only the lowest-numbered unused latent. Every cluster cost above is
-*monotone* (adding an event never lowers it) and *superadditive* (cost(A ∪ B) ≥ cost(A) + cost(B) for disjoint
-A, B: SSE(A ∪ B) = SSE(A) + SSE(B) + w_A w_B/(w_A + w_B)·||μ_A − μ_B||², and a line fitted to A ∪ B is a line for
-A and one for B). Hence, at a node that has placed events 0..t−1 with partial cost C, every completion costs at
-least
+**Search.** Events are assigned one at a time in a fixed weighted farthest-first order (next the event with the
+largest π_e · squared distance to the nearest event already ordered — to the nearest line through one for line
+clusters — the origin counting as ordered when it is a fixed centre). Latents are interchangeable, so an event
+may open only the lowest-numbered unused latent. Every cluster cost above is *monotone* (adding an event never
+lowers it) and *superadditive* (cost(A ∪ B) ≥ cost(A) + cost(B) for disjoint A, B: SSE(A ∪ B) = SSE(A) + SSE(B)
++ w_A w_B/(w_A + w_B)·||μ_A − μ_B||², and a line fitted to A ∪ B is a line for A and one for B).
 
-    C + min_c [cost(c ∪ {e_t}) − cost(c)] + OPT(e_{t+1}, …, e_{N−1}),
+**Bound.** At a node that has placed events 0..t−1 (cluster c holds A_c, partial cost C = Σ_c cost(A_c)), split
+the unplaced events into a block B₁ = e_t..e_j and the suffix B₂ = e_{j+1}..e_{N−1} (any t − 1 ≤ j ≤ N − 1). If a
+completion sends B₁_c ⊆ B₁ and B₂_c ⊆ B₂ to cluster c, superadditivity gives
+
+    cost = Σ_c cost(A_c ∪ B₁_c ∪ B₂_c) ≥ C + Σ_c [cost(A_c ∪ B₁_c) − cost(A_c)] + OPT(B₂),
 
 where OPT of a suffix is the optimum of the same problem on those events alone (Koontz, Narendra and
-Fukunaga's bound). The suffix optima are computed first, shortest suffix first, each by the same search. A node
-whose bound is not below the incumbent by 1e−12 is pruned; children are tried cheapest first, so the first
-leaf is a greedy solution. A rate budget R ≤ r prunes nodes whose firing mass already exceeds r (the suffix
-bounds ignore it, which keeps them valid). The result is ``optimal`` when the search completes; on a time
-limit it is ``limit`` with the incumbent and a valid bound (the largest completed suffix optimum, or the root
-bound).
+Fukunaga's bound; the suffix optima are computed first, shortest suffix first, each by the same search). The
+increment of cluster c is bounded *per event*. Let P = π(B₁) ≥ π(B₁_c).
+
+* SSE, A = A_c of mass w_A and mean μ_A: cost(A ∪ B) − cost(A) = min_μ [w_A||μ_A − μ||² + Σ_{e∈B} π_e||x_e − μ||²].
+  Share w_A among the events, α_e = w_A π_e/P (Σ_{e∈B} α_e ≤ w_A), and minimise each term alone:
+  min_μ α_e||μ_A − μ||² + π_e||x_e − μ||² = α_e π_e/(α_e + π_e)·||μ_A − x_e||², i.e.
+
+      f(e, c) = π_e ||x_e − μ_A||² · w_A / (w_A + P).
+
+* Line, A with M_A = Σ π x xᵀ, top eigenvalue λ_A and eigengap g_A = λ_A − λ₂(M_A) ≥ 0, top vector v_A:
+  cost(A ∪ B) − cost(A) = min_{||u||=1} [(λ_A − uᵀM_A u) + Σ_{e∈B} π_e(||x_e||² − (uᵀx_e)²)]. Sharing the first term
+  with weights π_e/P and minimising each term alone gives π_e λ_min((λ_A I − M_A)/P + ||x_e||² I − x_e x_eᵀ), and
+  λ_A I − M_A ⪰ g_A (I − v_A v_Aᵀ). With a = g_A/P, b = ||x_e||², ρ = ||x_e||² − (v_Aᵀx_e)², the smallest eigenvalue
+  of a(I − v vᵀ) + b(I − x̂ x̂ᵀ) is its 2 × 2 determinant over its largest eigenvalue:
+
+      f(e, c) = π_e · a ρ / ((a + b)/2 + √((a − b)²/4 + a (b − ρ))).
+
+* The origin (silent events, a fixed centre): f(e, 0) = π_e ||x_e||², exactly. An empty cluster: f = 0.
+
+So every completion costs at least C + max_j [Σ_{e∈B₁} min_c f(e, c) + OPT(B₂)] (j = t − 1 is the plain
+OPT(e_t..)). The maximum over j (block lengths 1–5, 7, 9, 12, 16, … and the whole remainder) is taken for all
+children of a node at once, vectorised over (child, j, e, c), once every latent is in use (before that an unused
+latent serves any event at increment ≥ 0 and the bound is OPT(e_t..)). A child whose bound is not below the
+incumbent by 1e−12 is pruned; children are tried cheapest first.
+
+**Incumbents.** Each suffix search starts from the previous suffix optimum with the new event inserted where it
+costs least, improved by Lloyd descent (centres ↔ assignments; never raises the cost); the whole problem also tries
+:data:`RESTARTS` Lloyd descents from weighted k-means++ seeds, which is the answer kept when a time limit stops the
+suffix searches. A rate budget R ≤ r prunes nodes whose firing mass already exceeds r (the bounds ignore it, which
+keeps them valid); a descent incumbent is used only when it meets r.
+
+The result is ``optimal`` when the search completes; on a time limit it is ``limit`` with the incumbent and a
+valid bound (the largest completed suffix optimum, or the root bound).
 """
 
 from __future__ import annotations
@@ -45,8 +75,14 @@ import numpy as np
 from rdp_exact.classes.problem import ClassProblem, ClassSolution, RealSAE, finish
 from rdp_exact.errors import SolverUnavailable
 from rdp_exact.problem import TOL, Status
+from rdp_exact.solvers.brute import _version as _rdp_version
 
-VERSION = "1"
+#: The package version and this search's revision (bumped when its results could change).
+VERSION = f"{_rdp_version()}, kone r2"
+#: Lloyd restarts (weighted k-means++ seeds) for the first incumbent of the whole problem.
+RESTARTS = 8
+#: Block lengths − 1 at which the bound of the module docstring is evaluated (plus the whole remainder).
+_BLOCK_ENDS = np.array([0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 26, 33, 41, 50, 60, 1 << 30])
 _EPS = 1e-12
 
 
@@ -63,104 +99,285 @@ class _Setup:
     n_lat: int  # latent centres are 1..n_lat; centre 0 is the silent/bias centre
     symmetric: bool = False  # bias: all m + 1 centres interchangeable (1..n_lat used; heaviest becomes b)
 
+    @property
+    def line(self) -> bool:
+        return "line" in self.kinds
 
-def _cost(kind: str, w: float, s1: np.ndarray, s2: float, M: np.ndarray | None) -> float:
-    if kind == "origin":
-        return s2
-    if w <= 0:
+    @property
+    def sq(self) -> np.ndarray:
+        return np.einsum("ij,ij->i", self.X, self.X)
+
+
+def _cluster_cost(st: _Setup, c: int, idx: np.ndarray) -> float:
+    """Exact cost of centre c serving the events ``idx`` (module docstring)."""
+    if len(idx) == 0:
         return 0.0
-    if kind == "sse":
-        return max(0.0, s2 - float(s1 @ s1) / w)
-    assert M is not None
-    return max(0.0, s2 - float(np.linalg.eigvalsh(M)[-1]))
+    X, p = st.X[idx], st.p[idx]
+    s2 = float(p @ np.einsum("ij,ij->i", X, X))
+    if st.kinds[c] == "origin":
+        return s2
+    if st.kinds[c] == "sse":
+        s1 = X.T @ p
+        return max(0.0, s2 - float(s1 @ s1) / float(p.sum()))
+    return max(0.0, s2 - float(np.linalg.eigvalsh((X.T * p) @ X)[-1]))
 
 
-def _search(st: _Setup, start: int, suffix_lb: list[float], rate_cap: float | None, deadline: float | None,
-            ub: float) -> tuple[float, list[int] | None, bool]:
-    """Optimal assignment of events start..N−1; returns (cost, assignment or None, completed)."""
-    X, p, kinds, rate_cost, n_lat = st.X, st.p, st.kinds, st.rate_cost, st.n_lat
-    N, n = X.shape
-    C = len(kinds)
-    W = [0.0] * C
-    S1 = [np.zeros(n) for _ in range(C)]
-    S2 = [0.0] * C
-    M = [np.zeros((n, n)) if kinds[c] == "line" else None for c in range(C)]
-    cost = [0.0] * C
-    assign = [-1] * N
-    best: list[Any] = [ub, None]
-    nodes = [0]
-    sq = [float(x @ x) for x in X]
-    suffix_mass = [float(v) for v in np.cumsum(p[::-1])[::-1]] + [0.0]
-    outer = [np.outer(x, x) for x in X]
+def _total_cost(st: _Setup, assign: np.ndarray, events: np.ndarray) -> float:
+    return sum(_cluster_cost(st, c, events[assign[events] == c]) for c in range(len(st.kinds)))
 
-    def rec(t: int, total: float, used: int, rate: float) -> None:
-        if t == N:
-            if total < best[0] - _EPS or best[1] is None and total <= best[0] + _EPS:
-                best[0] = total
-                best[1] = list(assign)
-            return
-        nodes[0] += 1
-        if deadline is not None and nodes[0] % 256 == 0 and time.perf_counter() > deadline:
-            raise _Timeout
-        x, w = X[t], p[t]
-        cands = []
-        top = min(used + 1, n_lat)
-        first = 1 if st.symmetric else 0
-        rest_mass = suffix_mass[t]
-        for c in range(first, top + 1):
-            if not st.symmetric and rate_cost[c] and rate_cap is not None and rate + w > rate_cap + TOL:
-                continue
-            if st.symmetric and rate_cap is not None:
-                # the heaviest cluster becomes the bias (rate 0): some cluster must reach mass 1 − r
-                heaviest = max(W[cc] + (w if cc == c else 0.0) for cc in range(1, top + 1))
-                if heaviest + rest_mass - w < 1.0 - rate_cap - TOL:
-                    continue
-            kind = kinds[c]
+
+def _feasible(st: _Setup, assign: np.ndarray, rate_cap: float | None) -> bool:
+    """Whether a full assignment meets the rate budget (the heaviest free centre is the bias when symmetric)."""
+    if rate_cap is None:
+        return True
+    mass = np.bincount(assign, weights=st.p, minlength=len(st.kinds))
+    if st.symmetric:
+        return float(st.p.sum() - mass[1:].max()) <= rate_cap + TOL
+    return float(sum(mass[c] for c in range(len(st.kinds)) if st.rate_cost[c])) <= rate_cap + TOL
+
+
+def _lloyd(st: _Setup, assign: np.ndarray, events: np.ndarray, iters: int = 30) -> tuple[float, np.ndarray]:
+    """Lloyd descent on ``events`` (centres ↔ nearest centre; an empty latent takes the worst-served event).
+
+    Each step keeps or lowers the exact cost; returns the best cost seen and its assignment.
+    """
+    a = assign.copy()
+    C = len(st.kinds)
+    first = 1 if st.symmetric else 0
+    best, best_a = _total_cost(st, a, events), a.copy()
+    X, p = st.X[events], st.p[events]
+    sq = np.einsum("ij,ij->i", X, X)
+    for _ in range(iters):
+        D = np.full((len(events), C), np.inf)
+        for c in range(first, C):
+            idx = events[a[events] == c]
+            kind = st.kinds[c]
             if kind == "origin":
-                new = cost[c] + w * sq[t]
+                D[:, c] = sq
+            elif len(idx) == 0:
+                continue
             elif kind == "sse":
-                if W[c] <= 0:
-                    new = 0.0
-                else:
-                    d = x - S1[c] / W[c]
-                    new = cost[c] + W[c] * w / (W[c] + w) * float(d @ d)
+                mu = st.X[idx].T @ st.p[idx] / float(st.p[idx].sum())
+                D[:, c] = np.einsum("ij,ij->i", X - mu, X - mu)
             else:
-                new = _cost("line", W[c] + w, S1[c], S2[c] + w * sq[t], M[c] + w * outer[t])  # type: ignore[operator]
-            cands.append((new - cost[c], c, new))
-        cands.sort()
-        rest = suffix_lb[t + 1]
-        for d, c, new in cands:
-            if total + d + rest >= best[0] - _EPS and best[1] is not None:
-                break
-            old = (W[c], S1[c], S2[c], M[c], cost[c])
-            W[c] += w
-            S1[c] = S1[c] + w * x
-            S2[c] += w * sq[t]
-            if M[c] is not None:
-                M[c] = M[c] + w * outer[t]
-            cost[c] = new
-            assign[t] = c
-            rec(t + 1, total + d, max(used, c) if c >= 1 else used,
-                rate + (0.0 if st.symmetric else w * rate_cost[c]))
-            W[c], S1[c], S2[c], M[c], cost[c] = old
-            assign[t] = -1
+                v = np.linalg.eigh((st.X[idx].T * st.p[idx]) @ st.X[idx])[1][:, -1]
+                D[:, c] = sq - (X @ v) ** 2
+        new = first + np.argmin(D[:, first:], axis=1)
+        for c in range(1, C):
+            if not np.any(new == c):  # an empty latent takes the event served worst
+                served = p * D[np.arange(len(events)), new]
+                worst = int(np.argmax(served))
+                if served[worst] <= 0:
+                    break
+                new[worst] = c
+                D[worst, :] = 0.0
+        if np.array_equal(new, a[events]):
+            break
+        a[events] = new
+        cost = _total_cost(st, a, events)
+        if cost < best - _EPS:
+            best, best_a = cost, a.copy()
+        else:
+            break
+    return best, best_a
 
-    completed = True
-    try:
-        rec(start, 0.0, 0, 0.0)
-    except _Timeout:
-        completed = False
-    return best[0], best[1], completed
+
+class _Search:
+    """Depth-first search over the events start..N−1 with the block/suffix bound of the module docstring."""
+
+    def __init__(self, st: _Setup, suffix_lb: np.ndarray, deadline: float | None) -> None:
+        self.st = st
+        self.suffix_lb = suffix_lb
+        self.deadline = deadline
+        X = st.X
+        self.N, self.n = X.shape
+        self.C = len(st.kinds)
+        self.sq = st.sq
+        self.pre = np.concatenate([[0.0], np.cumsum(st.p)])
+        self.outer = np.einsum("ij,ik->ijk", X, X)
+        kinds = st.kinds
+        self.is_origin = np.array([k == "origin" for k in kinds])
+        self.is_sse = np.array([k == "sse" for k in kinds])
+        self.is_line = np.array([k == "line" for k in kinds])
+        self.tri = {E: np.tril(np.ones((E, E))) for E in range(1, self.N + 1)}
+        # block ends j − t taken for the bound: all short blocks, then a spread subset (measured: as strong, cheaper)
+        self.js = {E: np.unique(np.minimum(_BLOCK_ENDS, E - 1)) for E in range(1, self.N + 1)}
+        self.nodes = 0
+        self.lo = 1 if st.symmetric else 0  # first centre row the bound reads
+
+    def _reset(self) -> None:
+        C, n = self.C, self.n
+        self.W = np.zeros(C)
+        self.S1 = np.zeros((C, n))
+        self.S2 = np.zeros(C)
+        self.M = np.zeros((C, n, n))
+        self.cost = np.zeros(C)
+        self.mu = np.zeros((C, n))
+        self.V = np.zeros((C, n))
+        self.G = np.zeros(C)
+
+    def lower(self, t: int, W: np.ndarray, mu: np.ndarray, V: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """Bounds of K sibling nodes at depth t (centre statistics stacked on axis 0, every latent in use).
+
+        max_j [Σ_{e=t..j} min_c f(e, c) + OPT(e_{j+1}..)] per node (module docstring), vectorised over
+        (node, j, e, c).
+        """
+        N, st = self.N, self.st
+        base = float(self.suffix_lb[t])
+        K = W.shape[0]
+        if t >= N:
+            return np.full(K, base)
+        E = N - t
+        Xr, pr, sqr = st.X[t:], st.p[t:], self.sq[t:]
+        js = self.js[E]
+        P = (self.pre[t + 1 + js] - self.pre[t])[None, :, None, None]  # [1, j, 1, 1]: mass of the block e_t..e_j
+        lo = self.lo
+        if st.line:
+            Vl = V[:, lo:]  # [K, c, n]
+            rho = np.maximum(sqr[None, :, None] - np.einsum("en,kcn->kec", Xr, Vl) ** 2, 0.0)  # [K, e, c]
+            a = (G[:, lo:])[:, None, None, :] / P  # [K, j, 1, c]
+            b = sqr[None, None, :, None]
+            den = 0.5 * (a + b) + np.sqrt(0.25 * (a - b) ** 2 + a * (b - rho[:, None]))
+            H = a * (pr[None, :, None] * rho)[:, None] / np.where(den > 0, den, 1.0)  # [K, j, e, c]
+        else:
+            m_ = mu[:, lo:]  # [K, c, n]
+            D = sqr[None, :, None] - 2.0 * np.einsum("en,kcn->kec", Xr, m_) + np.einsum("kcn,kcn->kc", m_, m_)[:, None]
+            Wl = W[:, lo:][:, None, None, :]
+            H = (pr[None, :, None] * np.maximum(D, 0.0))[:, None] * (Wl / (Wl + P))  # [K, j, e, c]
+        if not st.symmetric:  # the origin column is exact: π_e ||x_e||² whatever the block
+            H[..., 0] = (pr * sqr)[None, None, :]
+        block = (H.min(axis=3) * self.tri[E][js][None]).sum(axis=2)  # [K, j]
+        return np.maximum(base, np.max(block + self.suffix_lb[t + 1 + js][None], axis=1))
+
+    def run(self, start: int, rate_cap: float | None, ub: float, incumbent: np.ndarray | None
+            ) -> tuple[float, np.ndarray | None, bool]:
+        """Optimal assignment of events start..N−1; returns (cost, assignment or None, completed)."""
+        self._reset()
+        st = self.st
+        X, p, kinds, rate_cost, n_lat = st.X, st.p, st.kinds, st.rate_cost, st.n_lat
+        N = self.N
+        sq, outer, suffix_lb = self.sq, self.outer, self.suffix_lb
+        assign = np.full(N, -1, dtype=np.int64)
+        best: list[Any] = [ub, None if incumbent is None else incumbent.copy()]
+        suffix_mass = [float(self.pre[N] - self.pre[t]) for t in range(N + 1)]
+        first = 1 if st.symmetric else 0
+        line = st.line
+        W, S1, S2, M, cost, mu, V, G = self.W, self.S1, self.S2, self.M, self.cost, self.mu, self.V, self.G
+
+        def rec(t: int, total: float, used: int, rate: float) -> None:
+            if t == N:
+                if total < best[0] - _EPS or best[1] is None and total <= best[0] + _EPS:
+                    best[0] = total
+                    best[1] = assign.copy()
+                return
+            self.nodes += 1
+            if self.deadline is not None and self.nodes % 64 == 0 and time.perf_counter() > self.deadline:
+                raise _Timeout
+            x, w = X[t], float(p[t])
+            top = min(used + 1, n_lat)
+            rest_mass = suffix_mass[t]
+            cs = []
+            for c in range(first, top + 1):
+                if not st.symmetric and rate_cost[c] and rate_cap is not None and rate + w > rate_cap + TOL:
+                    continue
+                if st.symmetric and rate_cap is not None:
+                    # the heaviest cluster becomes the bias (rate 0): some cluster must reach mass 1 − r
+                    heaviest = max(float(W[cc]) + (w if cc == c else 0.0) for cc in range(1, top + 1))
+                    if heaviest + rest_mass - w < float(self.pre[N]) - rate_cap - TOL:
+                        continue
+                cs.append(c)
+            cands: list[tuple[float, int, float, Any]] = []
+            lat = [c for c in cs if kinds[c] != "origin"]
+            Wc, costc = W.tolist(), cost.tolist()
+            if line and lat:  # one batched eigendecomposition for every line candidate
+                Ms = M[lat] + w * outer[t]
+                vals, vecs = np.linalg.eigh(Ms)
+                for i, c in enumerate(lat):
+                    new = max(0.0, float(S2[c]) + w * float(sq[t]) - float(vals[i, -1]))
+                    gap = float(vals[i, -1] - vals[i, -2]) if vals.shape[1] > 1 else float(vals[i, -1])
+                    cands.append((new - costc[c], c, new, (Ms[i], vecs[i, :, -1], gap)))
+            elif lat:
+                dd = ((mu[lat] - x) ** 2).sum(axis=1).tolist()
+                for i, c in enumerate(lat):
+                    new = 0.0 if Wc[c] <= 0 else costc[c] + Wc[c] * w / (Wc[c] + w) * dd[i]
+                    cands.append((new - costc[c], c, new, None))
+            if cs and kinds[cs[0]] == "origin":
+                new = costc[0] + w * float(sq[t])
+                cands.append((new - costc[0], 0, new, None))
+            cands.sort(key=lambda z: (z[0], z[1]))
+            rest = float(suffix_lb[t + 1])
+            if best[1] is not None:
+                cands = [z for z in cands if total + z[0] + rest < best[0] - _EPS]
+            full = [z for z in cands if max(used, z[1]) >= n_lat]  # children with every latent in use
+            if full and best[1] is not None and t + 1 < N:
+                K = len(full)
+                Wk, muk = np.repeat(W[None], K, 0), np.repeat(mu[None], K, 0)
+                Vk, Gk = np.repeat(V[None], K, 0), np.repeat(G[None], K, 0)
+                for i, (_, c, _, extra) in enumerate(full):
+                    Wk[i, c] += w
+                    muk[i, c] = (S1[c] + w * x) / Wk[i, c]
+                    if extra is not None:
+                        Vk[i, c], Gk[i, c] = extra[1], extra[2]
+                lbs = self.lower(t + 1, Wk, muk, Vk, Gk)
+                cut = {z[1] for z, lb in zip(full, lbs, strict=True) if total + z[0] + lb >= best[0] - _EPS}
+                cands = [z for z in cands if z[1] not in cut]
+            for d, c, new, extra in cands:
+                if best[1] is not None and total + d + rest >= best[0] - _EPS:
+                    break
+                old = (W[c], S1[c].copy(), S2[c], cost[c], mu[c].copy())
+                old_line = (M[c].copy(), V[c].copy(), G[c]) if extra is not None else None
+                W[c] += w
+                S1[c] += w * x
+                S2[c] += w * sq[t]
+                mu[c] = S1[c] / W[c]
+                if extra is not None:
+                    M[c], V[c], G[c] = extra
+                cost[c] = new
+                assign[t] = c
+                rec(t + 1, total + d, max(used, c) if c >= 1 else used,
+                    rate + (0.0 if st.symmetric else w * rate_cost[c]))
+                W[c], S1[c], S2[c], cost[c], mu[c] = old
+                if old_line is not None:
+                    M[c], V[c], G[c] = old_line
+                assign[t] = -1
+
+        completed = True
+        try:
+            rec(start, 0.0, 0, 0.0)
+        except _Timeout:
+            completed = False
+        return best[0], best[1], completed
+
+
+def _farthest_first(X: np.ndarray, p: np.ndarray, *, origin: bool, line: bool) -> np.ndarray:
+    """Greedy order: next the event with the largest π_e · (squared distance to the nearest event placed so far)."""
+    N = len(p)
+    sq = np.einsum("ij,ij->i", X, X)
+    if line:
+        nrm = np.sqrt(np.maximum(sq, 1e-300))
+        U = X / nrm[:, None]
+        dist = lambda i: sq - (X @ U[i]) ** 2  # noqa: E731
+    else:
+        dist = lambda i: np.einsum("ij,ij->i", X - X[i], X - X[i])  # noqa: E731
+    near = sq.copy() if origin else np.full(N, np.inf)
+    order: list[int] = []
+    left = np.ones(N, dtype=bool)
+    for _ in range(N):
+        score = np.where(left, p * np.where(np.isfinite(near), near, 1e9), -1.0)
+        i = int(np.argmax(score))
+        order.append(i)
+        left[i] = False
+        near = np.minimum(near, dist(i))
+    return np.array(order)
 
 
 def _setup(problem: ClassProblem) -> tuple[_Setup, np.ndarray]:
     pmf, m = problem.pmf, problem.width
     X = pmf.indicator.astype(np.float64)
     p = np.asarray(pmf.probs, dtype=np.float64)
-    # search order (measured, see benchmarks/bench_classes.py): heaviest events first for the SSE clusters,
-    # largest π·|S| first for line clusters
-    key = p if problem.sae_class == "real-atoms" else p * X.sum(axis=1)
-    order = np.lexsort((np.arange(len(p)), -key))
+    # search order: weighted farthest-first (measured against heaviest-first in benchmarks/bench_classes.py)
+    order = _farthest_first(X, p, origin=not (problem.sae_class == "real-atoms" and problem.decoder_bias),
+                            line=problem.sae_class == "real-codes")
     if problem.sae_class == "real-atoms" and problem.decoder_bias:
         # m + 1 interchangeable free centres at 1..m+1; the heaviest becomes the bias (centre 0)
         return _Setup(X=X[order], p=p[order], kinds=("sse", *("sse",) * (m + 1)), rate_cost=(0, *(1,) * (m + 1)),
@@ -220,6 +437,53 @@ def _build_sae(problem: ClassProblem, st: _Setup, order: np.ndarray, assign: lis
     return RealSAE(atoms=atoms, bias=bias, active=tuple(active), codes=tuple(codes))
 
 
+def _restarts(st: _Setup, tries: int, seed: int = 0) -> tuple[float, np.ndarray]:
+    """Best of ``tries`` Lloyd descents from weighted k-means++ seeds (a first incumbent for the whole problem)."""
+    rng = np.random.default_rng(seed)
+    N = len(st.p)
+    events = np.arange(N)
+    first = 1 if st.symmetric else 0
+    X, p = st.X, st.p
+    sq = np.einsum("ij,ij->i", X, X)
+    best, best_a = np.inf, np.full(N, first, dtype=np.int64)
+    for _ in range(tries):
+        seeds: list[int] = []
+        near = sq.copy() if not st.symmetric else np.full(N, np.inf)
+        for _c in range(st.n_lat):
+            score = p * np.where(np.isfinite(near), near, 1.0)
+            if score.sum() <= 0:
+                break
+            i = int(rng.choice(N, p=score / score.sum()))
+            seeds.append(i)
+            d = (sq - (X @ X[i]) ** 2 / max(sq[i], 1e-300)) if st.line else ((X - X[i]) ** 2).sum(axis=1)
+            near = np.minimum(near, d)
+        if not seeds:
+            continue
+        D = np.stack([(sq - (X @ X[i]) ** 2 / max(sq[i], 1e-300)) if st.line else ((X - X[i]) ** 2).sum(axis=1)
+                      for i in seeds], axis=1)
+        if not st.symmetric:
+            D = np.hstack([sq[:, None], D])
+        a = np.argmin(D, axis=1) + first
+        cost, a = _lloyd(st, a.astype(np.int64), events)
+        if cost < best:
+            best, best_a = cost, a
+    return best, best_a
+
+
+def _insert(st: _Setup, assign: np.ndarray, t: int, events: np.ndarray) -> np.ndarray:
+    """``assign`` on events t+1.. with event t added to the centre where the total cost rises least."""
+    first = 1 if st.symmetric else 0
+    best_c, best_v = first, np.inf
+    a = assign.copy()
+    for c in range(first, len(st.kinds)):
+        a[t] = c
+        v = _total_cost(st, a, events)
+        if v < best_v:
+            best_c, best_v = c, v
+    a[t] = best_c
+    return a
+
+
 def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> ClassSolution:
     """Exact D* for k = 1 (module docstring). Raises SolverUnavailable outside its classes."""
     if problem.k != 1:
@@ -228,26 +492,44 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
     deadline = None if time_limit is None else t0 + time_limit
     st, order = _setup(problem)
     N = len(st.p)
-    suffix_lb = [0.0] * (N + 1)
+    first = 1 if st.symmetric else 0
+    suffix_lb = np.zeros(N + 1)
+    search = _Search(st, suffix_lb, deadline)
     bound = 0.0
     completed = True
+    heur = np.full(N, first, dtype=np.int64)  # optimum (or incumbent) of the suffix e_lo.. solved last
+    lo = N
     for t in range(N - 1, 0, -1):
-        val, _, done = _search(st, t, suffix_lb, None, deadline, np.inf)
+        events = np.arange(t, N)
+        ub, inc = _lloyd(st, _insert(st, heur, t, events), events)
+        val, a, done = search.run(t, None, ub, inc)
+        if a is not None:
+            heur, lo = a, t
         if not done:
             completed = False
             break
         suffix_lb[t] = val
         bound = max(bound, val)
-    best, assign = np.inf, None
+    for s in range(lo - 1, -1, -1):  # greedy completion of the last suffix incumbent (all of it after a time limit)
+        heur = _insert(st, heur, s, np.arange(s, N))
+    events = np.arange(N)
+    start: np.ndarray | None
+    start_ub, start = _lloyd(st, heur, events)
+    r_ub, r_start = _restarts(st, RESTARTS)
+    if r_ub < start_ub and _feasible(st, r_start, problem.max_rate):
+        start_ub, start = r_ub, r_start
+    if start is not None and not _feasible(st, start, problem.max_rate):
+        start_ub, start = np.inf, None
+    best, assign = start_ub, start
     if completed:
-        best, assign, completed = _search(st, 0, suffix_lb, problem.max_rate, deadline, np.inf)
+        best, assign, completed = search.run(0, problem.max_rate, start_ub, start)
         if completed:
             bound = best
     if assign is None:
-        # a time limit before any leaf: fall back to "nothing fires" (feasible under every budget)
-        assign = [0] * N if st.kinds[0] == "origin" else [0] * N
-    sae = _build_sae(problem, st, order, assign)
-    info = {"events": N, "suffix_bounds": completed}
+        # a time limit before any feasible leaf: nothing fires (every event on one centre, the bias when symmetric)
+        assign = np.full(N, first, dtype=np.int64)
+    sae = _build_sae(problem, st, order, [int(c) for c in assign])
+    info = {"events": N, "suffix_bounds": completed, "nodes": search.nodes}
     return finish(problem, sae, status=Status.OPTIMAL if completed else Status.LIMIT, method="kone-bnb",
                   version=VERSION, wall=time.perf_counter() - t0, bound=bound, info=info)
 

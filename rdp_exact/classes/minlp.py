@@ -20,12 +20,32 @@
   Θ = (DZ)⁺ D X (D = diag √π) is optimal, and column i has norm ≤ ||D x_·i|| / σ⁺_min(DZ) = √p_i / σ⁺_min(DZ).
   σ⁺_min(DZ) ≥ √π_min · σ⁺_min(Z) because D is invertible. For the integer matrix Z of rank r the product of
   the nonzero eigenvalues of ZᵀZ is a sum of squared r×r minors (Cauchy–Binet), an integer ≥ 1, and every
-  eigenvalue is ≤ ||Z||²_F ≤ N k', so σ⁺_min(Z)² ≥ (N k')^{−(r−1)} with r ≤ min(p, N). Hence some optimum has
-  |w_ji|, |b_i| ≤ B_i = √p_i · (N k')^{(r−1)/2} / √π_min. (Monosemantic atoms: the same argument per concept.)
+  eigenvalue is ≤ ||Z||²_F ≤ N k', so σ⁺_min(Z)² ≥ (N k')^{−(r−1)} with r ≤ min(p, N). A second, usually much
+  smaller bound: Z's row space is spanned by r linearly independent rows of Z (a set B), and for v in that space
+  vᵀZᵀD²Zv ≥ π_min vᵀBᵀBv ≥ π_min σ⁺_min(B)² ||v||²; every row of Z is a firing row (0/1 with ≤ k ones, with a 1
+  appended for the bias), so σ⁺_min(DZ)² ≥ π_min σ²_* where σ²_* is the least σ⁺_min(B)² over independent sets
+  of firing rows, enumerated once per (m, k, bias) (:func:`basis_sigma2`; e.g. 0.198 for m = 3, k = 2, against
+  (N k')^{−(r−1)} = 1/256 for N = 8). Hence some optimum has |w_ji|, |b_i| ≤
+  B_i = √p_i · min((N k')^{(r−1)/2}, 1/σ_*) / √π_min. (Monosemantic atoms: the same argument per concept, on a
+  subset of the columns — the enumeration covers every m′ ≤ m.)
 * ``real-codes``. ||w_j|| ≤ 1 fixes the scale, so |w_ji| ≤ 1. Codes are capped by the class parameter a_max
   (:attr:`ClassProblem.a_max`, part of the class definition: the optimum is proven among codes ≤ a_max), so
   |c_sji| ≤ a_max. For fixed atoms and codes the best bias is the weighted mean of x_s − Σ_j c_sj, so
   −k·a_max ≤ b_i ≤ 1 + k·a_max.
+
+**Pattern cuts** (implied by the model, so they cut off no feasible point; they tighten the relaxation).
+
+* Without a bias, an event on which nothing fires has x̂_s = 0: e_s ≥ ||x_s||² (1 − Σ_j u_sj).
+* ``real-atoms``: two events s, t firing exactly the same set P of latents (P = ∅ included with a bias) have the
+  same reconstruction b + Σ_{j∈P} w_j, so π_s e_s + π_t e_t ≥ δ_st = π_s π_t/(π_s + π_t)·||x_s − x_t||² (the
+  least two-point weighted squared error). Linearised: π_s e_s + π_t e_t ≥ δ_st (Σ_{j∈P}(u_sj + u_tj) −
+  (2|P| − 1) − Σ_{j∉P}(u_sj + u_tj)); the bracket is 1 when both fire exactly P and ≤ 0 otherwise. At most
+  :data:`MAX_PAIR_CUTS` of them.
+
+**Start.** ``start`` (an SAE of the class) goes in as a complete solution (every variable set, checked by SCIP);
+:func:`rdp_exact.classes.solve.solve_class` passes the optimum or incumbent of the exact search for the same
+problem (or for real-atoms ⊂ real-codes) when no start is given. It only lets SCIP prune earlier: the status
+below still needs SCIP's own proof.
 
 **Status.** SCIP runs with ``limits/gap = 0`` and ``limits/absgap = 0``, so it reports ``optimal`` only when
 its dual bound meets the incumbent up to ``numerics/epsilon`` = 1e−9 (constraints hold within
@@ -38,6 +58,8 @@ tolerance*; the ``bound`` field keeps SCIP's dual bound), otherwise ``limit`` wi
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import time
 from typing import Any
@@ -60,8 +82,38 @@ def scip_version() -> str:
     return f"SCIP {pyscipopt.Model().version()} (pyscipopt {pyscipopt.__version__})"
 
 
+#: Most row subsets :func:`basis_sigma2` enumerates before falling back to the Cauchy–Binet bound.
+MAX_BASES = 50_000
+
+
+@functools.lru_cache(maxsize=64)
+def basis_sigma2(m: int, k: int, bias: bool) -> float | None:
+    """σ²_* of the module docstring: the least σ⁺_min(B)² over linearly independent row sets B of firing rows.
+
+    Firing rows are the 0/1 vectors of length m′ ≤ m with 1 ≤ ones ≤ k (with a bias: every such vector, the
+    zero vector included, with a 1 appended). None when more than :data:`MAX_BASES` sets would be enumerated.
+    """
+    best = math.inf
+    for mm in range(1, m + 1):
+        pats = [c for t in range(0 if bias else 1, min(k, mm) + 1) for c in itertools.combinations(range(mm), t)]
+        rows = np.zeros((len(pats), mm + (1 if bias else 0)))
+        for r, c in enumerate(pats):
+            rows[r, list(c)] = 1.0
+            if bias:
+                rows[r, -1] = 1.0
+        cols = rows.shape[1]
+        if sum(math.comb(len(rows), r) for r in range(1, cols + 1)) > MAX_BASES:
+            return None
+        for r in range(1, cols + 1):
+            for sub in itertools.combinations(range(len(rows)), r):
+                sv = np.linalg.svd(rows[list(sub)], compute_uv=False)
+                if sv[-1] > 1e-9:  # r independent rows: all r singular values positive
+                    best = min(best, float(sv[-1]) ** 2)
+    return best
+
+
 def atom_bounds(problem: ClassProblem) -> np.ndarray:
-    """B_i of the module docstring (real-atoms), one per concept."""
+    """B_i of the module docstring (real-atoms), one per concept: the smaller of the two valid bounds."""
     pmf = problem.pmf
     p = np.asarray(pmf.probs, dtype=np.float64)
     N = len(p)
@@ -69,7 +121,11 @@ def atom_bounds(problem: ClassProblem) -> np.ndarray:
     kk = problem.k + (1 if problem.decoder_bias else 0)
     r = min(cols, N)
     marg = pmf.marginals()
-    return np.sqrt(marg) * (N * kk) ** ((r - 1) / 2) / math.sqrt(float(p.min()))
+    scale = (N * kk) ** ((r - 1) / 2)
+    s2 = basis_sigma2(problem.width, problem.k, problem.decoder_bias)
+    if s2 is not None:
+        scale = min(scale, 1.0 / math.sqrt(s2))
+    return np.sqrt(marg) * scale / math.sqrt(float(p.min()))
 
 
 def _refit(problem: ClassProblem, active: list[tuple[int, ...]], W: np.ndarray, b: np.ndarray,
@@ -125,7 +181,77 @@ def _refit(problem: ClassProblem, active: list[tuple[int, ...]], W: np.ndarray, 
     return RealSAE(atoms=Wn, bias=bias, active=tuple(active), codes=tuple(codes))
 
 
-def _add_start(model: Any, v: dict[str, Any], problem: ClassProblem, start: RealSAE) -> None:
+def _add_start(model: Any, v: dict[str, Any], problem: ClassProblem, start: RealSAE) -> bool:
+    """Hand ``start`` to SCIP as a first incumbent; returns whether SCIP accepted it.
+
+    Every variable is set (firing map, atoms, bias, codes, contributions c = u·w or a·w, errors e), so SCIP
+    checks it as a complete solution; when it is not feasible within SCIP's tolerances (e.g. atoms beyond the
+    variable bounds), it goes in as a partial solution that SCIP's completion heuristic may finish.
+    """
+    if _add_complete_start(model, v, problem, start):
+        return True
+    _add_partial_start(model, v, problem, start)
+    return False
+
+
+def _start_values(problem: ClassProblem, start: RealSAE) -> dict[str, Any] | None:
+    """Values of the model variables for ``start`` (latents in the model's order), or None if it cannot fit."""
+    W = np.asarray(start.atoms, dtype=np.float64)
+    m = problem.width
+    if W.shape[0] > m or any(len(a) > problem.k for a in start.active):
+        return None
+    n = W.shape[1]
+    scale = np.ones(W.shape[0])
+    if problem.sae_class == "real-codes":
+        scale = np.maximum(np.linalg.norm(W, axis=1), 1e-300)
+    Wn = np.zeros((m, n))
+    mass = np.zeros(m)
+    for s, act in enumerate(start.active):
+        for j in act:
+            mass[j] += problem.pmf.probs[s]
+    perm = np.argsort(-mass[: W.shape[0]], kind="stable")  # the model orders latents by firing mass
+    pos = {int(j): r for r, j in enumerate(perm)}
+    for r, j in enumerate(perm):
+        Wn[r] = W[j] / scale[j]
+    N = len(start.active)
+    U, A = np.zeros((N, m)), np.zeros((N, m))
+    for s, (act, cod) in enumerate(zip(start.active, start.codes, strict=True)):
+        for j, a in zip(act, cod, strict=True):
+            U[s, pos[j]] = 1.0
+            A[s, pos[j]] = a * scale[j]
+    if problem.sae_class == "real-codes" and A.max(initial=0.0) > problem.a_max:
+        return None
+    bias = np.asarray(start.bias, dtype=np.float64) if problem.decoder_bias else np.zeros(n)
+    C = (A if problem.sae_class == "real-codes" else U)[:, :, None] * Wn[None, :, :]  # [s, j, i]
+    X = problem.pmf.indicator.astype(np.float64)
+    E = ((X - bias[None] - C.sum(axis=1)) ** 2).sum(axis=1)
+    return {"u": U, "a": A, "w": Wn, "b": bias, "c": C, "e": E}
+
+
+def _add_complete_start(model: Any, v: dict[str, Any], problem: ClassProblem, start: RealSAE) -> bool:
+    vals = _start_values(problem, start)
+    if vals is None:
+        return False
+    sol = model.createSol()
+    N, n, m = v["N"], v["n"], problem.width
+    for s in range(N):
+        model.setSolVal(sol, v["e"][s], float(vals["e"][s]))
+        for j in range(m):
+            model.setSolVal(sol, v["u"][s, j], float(vals["u"][s, j]))
+            if problem.sae_class == "real-codes":
+                model.setSolVal(sol, v["a"][s, j], float(vals["a"][s, j]))
+            for i in range(n):
+                model.setSolVal(sol, v["c"][s, j, i], float(vals["c"][s, j, i]))
+    for j in range(m):
+        for i in range(n):
+            model.setSolVal(sol, v["w"][j, i], float(vals["w"][j, i]))
+    if problem.decoder_bias:
+        for i in range(n):
+            model.setSolVal(sol, v["b"][i], float(vals["b"][i]))
+    return bool(model.addSol(sol))
+
+
+def _add_partial_start(model: Any, v: dict[str, Any], problem: ClassProblem, start: RealSAE) -> None:
     """Hand ``start`` to SCIP as a partial solution (firing map, atoms, bias, codes); SCIP completes it."""
     W = np.asarray(start.atoms, dtype=np.float64)
     if W.shape[0] > problem.width or any(len(a) > problem.k for a in start.active):
@@ -160,6 +286,36 @@ def _add_start(model: Any, v: dict[str, Any], problem: ClassProblem, start: Real
         for i in range(len(start.bias)):
             model.setSolVal(sol, v["b"][i], float(start.bias[i]))
     model.addSol(sol)
+
+
+#: Largest number of pair cuts :func:`_add_pattern_cuts` adds.
+MAX_PAIR_CUTS = 5_000
+
+
+def _add_pattern_cuts(model: Any, problem: ClassProblem, u: dict[tuple[int, int], Any], e: dict[int, Any],
+                      X: np.ndarray, p: np.ndarray) -> None:
+    """Valid inequalities on the errors e_s implied by the model (module docstring, *Pattern cuts*)."""
+    import pyscipopt as scip
+
+    N, m, k = len(p), problem.width, problem.k
+    if not problem.decoder_bias:  # nothing fires ⇒ x̂_s = 0
+        for s in range(N):
+            model.addCons(e[s] >= float(X[s] @ X[s]) * (1 - scip.quicksum(u[s, j] for j in range(m))))
+    if problem.sae_class != "real-atoms":
+        return
+    pats = [c for t in range(0 if problem.decoder_bias else 1, k + 1) for c in itertools.combinations(range(m), t)]
+    if N * (N - 1) // 2 * len(pats) > MAX_PAIR_CUTS:
+        return
+    for s, t in itertools.combinations(range(N), 2):
+        d = X[s] - X[t]
+        delta = float(p[s] * p[t] / (p[s] + p[t]) * (d @ d))
+        if delta <= 0:
+            continue
+        for pat in pats:
+            inside = scip.quicksum(u[s, j] + u[t, j] for j in pat)
+            outside = scip.quicksum(u[s, j] + u[t, j] for j in range(m) if j not in pat)
+            # both events fire exactly ``pat`` ⇒ the same reconstruction ⇒ π_s e_s + π_t e_t ≥ delta
+            model.addCons(p[s] * e[s] + p[t] * e[t] >= delta * (inside - (2 * len(pat) - 1) - outside))
 
 
 def build_model(problem: ClassProblem, *, monosemantic: bool = False) -> tuple[Any, dict[str, Any]]:
@@ -226,8 +382,9 @@ def build_model(problem: ClassProblem, *, monosemantic: bool = False) -> tuple[A
     for s in range(N):
         res = [X[s, i] - b[i] - scip.quicksum(c[s, j, i] for j in range(m)) for i in range(n)]
         model.addCons(scip.quicksum(r * r for r in res) <= e[s])
+    _add_pattern_cuts(model, problem, u, e, X, p)
     model.setObjective(scip.quicksum(p[s] * e[s] for s in range(N)), "minimize")
-    return model, {"u": u, "w": w, "b": b, "a": a, "c": c, "N": N, "n": n}
+    return model, {"u": u, "w": w, "b": b, "a": a, "c": c, "e": e, "N": N, "n": n}
 
 
 def solve_minlp(problem: ClassProblem, *, time_limit: float | None = None, threads: int | None = None,
@@ -249,14 +406,15 @@ def solve_minlp(problem: ClassProblem, *, time_limit: float | None = None, threa
     model.setParam("randomization/randomseedshift", 0)
     for key, val in (options or {}).items():
         model.setParam(key, val)
+    start_kind = None
     if start is not None:
-        _add_start(model, v, problem, start)
+        start_kind = "complete" if _add_start(model, v, problem, start) else "partial"
     model.optimize()
     scip_status = model.getStatus()
     N, n, m = v["N"], v["n"], problem.width
     bound = float(model.getDualbound())
     info: dict[str, Any] = {"scip_status": scip_status, "nodes": int(model.getNNodes()),
-                            "monosemantic": monosemantic,
+                            "monosemantic": monosemantic, "start": start_kind,
                             "tolerances": {"limits/gap": 0.0, "numerics/feastol": model.getParam("numerics/feastol"),
                                            "numerics/epsilon": model.getParam("numerics/epsilon")}}
     if problem.sae_class == "real-codes":

@@ -28,8 +28,10 @@ import numpy as np
 from rdp_exact.classes.problem import ClassProblem, ClassSolution, RealSAE, finish
 from rdp_exact.errors import SolverUnavailable
 from rdp_exact.problem import TOL, Status
+from rdp_exact.solvers.brute import _version as _rdp_version
 
-VERSION = "1"
+#: The package version and this search's revision (bumped when its results could change).
+VERSION = f"{_rdp_version()}, reference r1"
 #: Largest number of firing patterns the reference enumerates.
 MAX_PATTERNS = 2_000_000
 

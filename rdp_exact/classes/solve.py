@@ -10,8 +10,10 @@ real-codes         ``kone`` (line clustering)  ``scip`` (global MINLP)
 real-codes + bias  ``scip``                    ``scip``
 =================  ==========================  =======================================================
 
-``scip`` accepts every real class (it is the cross-check of the two searches). A rate budget R ≤ r is
-supported by every method; a P budget only as P ≤ 0 (``monosemantic``), by ``scip`` and the reference.
+``scip`` accepts every real class (it is the cross-check of the two searches). It starts from the optimum or
+incumbent of the search for the same problem (real-atoms; real-codes at k = 1 without bias), or for its
+real-atoms subclass otherwise, found within a quarter of the time limit; the proof remains SCIP's. A rate
+budget R ≤ r is supported by every method; a P budget only as P ≤ 0 (``monosemantic``), by ``scip`` and the reference.
 """
 
 from __future__ import annotations
@@ -89,9 +91,10 @@ def solve_class(problem: ClassProblem, method: str = "auto", *, time_limit: floa
         return reference_solve(problem)
     from rdp_exact.classes.minlp import solve_minlp
 
-    if problem.sae_class == "real-codes":
-        # real-atoms ⊂ real-codes: its optimum (or incumbent) is a first incumbent for SCIP
-        sub = problem.with_(sae_class="real-atoms")
+    if problem.sae_class in ("real-atoms", "real-codes"):
+        # a first incumbent for SCIP (it prunes with it; the proof stays SCIP's): the search's optimum or
+        # incumbent for the problem itself when a search handles it, else for real-atoms ⊂ real-codes
+        sub = problem if choose_method(problem) in ("kone", "patterns") else problem.with_(sae_class="real-atoms")
         share = None if time_limit is None else 0.25 * time_limit
         t0 = time.perf_counter()
         sub_sae = solve_class(sub, choose_method(sub), time_limit=share).sae
