@@ -14,7 +14,8 @@ Run by ``make mutation`` (not part of ``make test``) in the scratch environment 
 Options: ``--files`` (a subset of :data:`FILES`), ``--max-children N``, ``--keep`` (reuse
 ``build/mutation`` and mutmut's cache: only unfinished mutants run again), ``--rerun-survivors``
 (reuse it, copy the current test files in, and re-run only the mutants that survived or had no test:
-what to do after adding tests that kill survivors; the report then gives both run times).
+what to do after adding tests that kill survivors; the report then gives both run times). The 1-minute
+load average is sampled every 15 s during each ``mutmut run`` and reported with the times (min, mean, max).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "mutation"
@@ -35,10 +38,13 @@ OUT = ROOT / "bench-results"
 #: Modules mutated, with the tests that cover them (the fast tiers; each mutant runs only the tests
 #: that execute its function, as recorded by mutmut's coverage pass).
 FILES: dict[str, tuple[str, ...]] = {
-    "rdp_exact/sae.py": ("tests/unit/test_sae.py", "tests/unit/test_mutation_core.py"),
+    "rdp_exact/sae.py": ("tests/unit/test_sae.py", "tests/unit/test_mutation_core.py",
+                         "tests/unit/test_mutation_kills_sae.py"),
     "rdp_exact/polysemanticity.py": ("tests/unit/test_sae.py", "tests/unit/test_mutation_core.py"),
-    "rdp_exact/theory.py": ("tests/unit/test_theory.py", "tests/unit/test_mutation_core.py"),
-    "audit/proxies.py": ("tests/unit/test_proxies.py", "tests/unit/test_mutation_core.py"),
+    "rdp_exact/theory.py": ("tests/unit/test_theory.py", "tests/unit/test_mutation_core.py",
+                            "tests/unit/test_mutation_kills_theory.py"),
+    "audit/proxies.py": ("tests/unit/test_proxies.py", "tests/unit/test_mutation_core.py",
+                         "tests/unit/test_mutation_kills_proxies.py"),
 }
 
 #: Packages and files copied beside the mutated ones (imports and test helpers).
@@ -52,6 +58,20 @@ _ORDER_ONLY = "the event order only steers pruning; the DP's minimum does not de
 _PRUNE_ONLY = "a weaker pruning test keeps more partial sums; the minimum is unchanged"
 _SAME_LEN = "zip over two arrays of equal length by construction: strict makes no difference"
 _CHUNK = "the chunk size only batches the permutations; every permutation gets the same V"
+_NO_PMF = "_check_width_cap never reads its pmf argument"
+_ZERO_EVENT = "an event with cap 0 or mass 0 adds 0 to every partial sum (and leaves the pruning bound unchanged)"
+_TWO_D = "only called with 2-D [B, N] arrays, where axis +1 is axis −1"
+#: _pearson_rows only ever sees rank rows (ranks 1..N of t and q, within a resample or permuted): a
+#: constant row is exactly constant after centring (sum and mean of equal half-integers are exact), a
+#: non-constant one has Σ(x − x̄)² ≥ N(N − 1)/4, and scale ≤ N², so 1e−12·scale² decides nothing below
+#: N = 10⁵ SAEs, and a ±1 correlation is computed exactly (identical or reversed rank rows).
+_RANKS = ("only fed rank rows: constant rows centre to exactly 0 and non-constant ones have Σ(x − x̄)² ≥ "
+          "N(N−1)/4 ≫ 1e−12·scale² (scale ≤ N², N < 10⁵), so this change of the degeneracy test decides nothing")
+_CLIP = "only fed rank rows: |ρ| = 1 arises only for identical or reversed rank rows and is then exact, so the clip never acts"
+_BRANCH = ("both branches compute max{D ∈ 𝒟_mono : D ≤ δ + TOL} exactly (the exact search always, the head when "
+           "δ + TOL ≤ its last value); the condition only picks the faster one (same value up to the rounding of the sums)")
+_GRID = ("V and every permuted V are (inv + ½·ties)/K by the same arithmetic: equal counts give equal floats, "
+         "different ones differ by ≥ 1/(2K) ≫ 1e−12 (K < 5·10¹¹ pairs), so > and ≥ agree against x − 1e−12")
 EQUIVALENT: dict[str, str] = {
     _P + "binary_row_poly__mutmut_5": "t = 1 gives 1 − 1/√1 = 0, the same value as the t ≤ 0 branch",
     _P + "cosine_table__mutmut_11": "W is already float64, so W @ V.T is float64 whatever V's dtype",
@@ -112,6 +132,66 @@ EQUIVALENT: dict[str, str] = {
     _T + "_coverage__mutmut_3": "popcounts become int64 by default",
     _T + "_coverage__mutmut_5": "popcounts become int64 by default",
     _T + "_max_sum_at_most__mutmut_11": _SAME_LEN,
+    # Judged after the second full run (tests/unit/test_mutation_kills_*.py kill the rest).
+    _S + "xǁCombinatorialSAEǁbest_response__mutmut_44":
+        "the keys (error, size, latent tuple) are all distinct (each tuple is visited once), so ≤ and < agree",
+    _T + "best_mono_sets__mutmut_1": _NO_PMF,
+    _T + "d_min__mutmut_1": _NO_PMF,
+    _T + "distortion_tax__mutmut_1": _NO_PMF,
+    _T + "max_omission_distortion__mutmut_1": _NO_PMF,
+    _T + "min_mono_distortion__mutmut_1": _NO_PMF,
+    _T + "omission_distortions__mutmut_2": _NO_PMF,
+    _T + "r_star_mono__mutmut_1": _NO_PMF,
+    _T + "rate_tax__mutmut_1": _NO_PMF,
+    _T + "_dedupe_desc__mutmut_1": "a one-element array takes the general path and is returned whole",
+    _T + "_top_sums__mutmut_3": "the event order only steers pruning; the set of sums does not depend on it",
+    _T + "_top_sums__mutmut_5": "the event order only steers pruning; the set of sums does not depend on it",
+    _T + "_top_sums__mutmut_6": "the event order only steers pruning (the bounds rem follow the same order); the set of sums does not depend on it",
+    _T + "_top_sums__mutmut_9": "the event order only steers pruning; the set of sums does not depend on it",
+    _T + "_top_sums__mutmut_15": "events sorted by decreasing π·u: the reversed prefix sums bound the true suffix sums from above, so pruning is only weaker",
+    _T + "_min_sum_at_least__mutmut_15": "events sorted by decreasing π·u: the reversed prefix sums bound the true suffix sums from above, so pruning is only weaker",
+    _T + "_top_sums__mutmut_34": _SAME_LEN,
+    _T + "_top_sums__mutmut_37": _SAME_LEN,
+    _T + "_top_sums__mutmut_38": _SAME_LEN,
+    _T + "_top_sums__mutmut_39": _ZERO_EVENT,
+    _T + "_top_sums__mutmut_44": "events sorted by decreasing π·u: after the first zero event all later ones are zero, so break ends the same",
+    _T + "_max_sum_at_most__mutmut_5": "a duplicated zero start state is merged by the deduplication",
+    _T + "_max_sum_at_most__mutmut_8": _SAME_LEN,
+    _T + "_max_sum_at_most__mutmut_12": _SAME_LEN,
+    _T + "_max_sum_at_most__mutmut_13": _ZERO_EVENT,
+    _T + "example1_coefficients__mutmut_21": "c ∈ S lowers the index by 8, and negative indexing of the 8-entry tables reads the same entry",
+    _T + "conservation__mutmut_46": "with an empty code the latent never fires, so its atom enters neither R nor D",
+    _T + "conservation__mutmut_55": "evaluate reads the code on support events only, and an entry with no latent means none fires",
+    _T + "distortion_tax__mutmut_45": "k defaults to None in min_mono_distortion",
+    _T + "monosemantic_staircase__mutmut_12": "cap defaults to True in omission_distortions",
+    _T + "max_omission_distortion__mutmut_23": "for k = None the head's cap is m ≥ |S ∩ A| (|A| ≤ m), so cap=True changes nothing",
+    _T + "max_omission_distortion__mutmut_29": _BRANCH,
+    _T + "max_omission_distortion__mutmut_32": _BRANCH,
+    _T + "max_omission_distortion__mutmut_71": "the exact branch runs only when δ + TOL > the head's last value ≥ D_min, so best is never None",
+    _T + "omission_distortions__mutmut_35": "0 (the empty code) is among every atom set's sums, so an initial 0 in the running top changes nothing",
+    _T + "omission_distortions__mutmut_49": "the floor only drops sums that max_steps would cut after the merge (which marks the set truncated too)",
+    _T + "omission_distortions__mutmut_56": "top never holds more than max_steps values here, so the floor is never used: as with no floor",
+    _T + "omission_distortions__mutmut_66": "the floor only drops sums that max_steps would cut after the merge (which marks the set truncated too)",
+    _T + "omission_distortions__mutmut_67": "after any cut the smallest kept sum exceeds 1e−12 (sums are ≥ 0), so every later atom set drops its zero sum and reports truncated itself",
+    _X + "_bootstrap_stats__mutmut_45": "kb = c_bᵀ M c_b is a non-negative integer, and at kb = 1 both give 1",
+    _X + "_pearson_rows__mutmut_7": _TWO_D,
+    _X + "_pearson_rows__mutmut_16": _TWO_D,
+    _X + "_pearson_rows__mutmut_54": _TWO_D,
+    _X + "_pearson_rows__mutmut_63": _TWO_D,
+    _X + "_rho_rows__mutmut_8": _TWO_D,
+    _X + "_rho_rows__mutmut_14": _TWO_D,
+    _X + "_rho_rows__mutmut_24": _TWO_D,
+    _X + "_rho_rows__mutmut_30": _TWO_D,
+    _X + "audit_proxy__mutmut_150": "argsort's default axis is −1, axis 1 of the 2-D [P, N] draw",
+    _X + "_pearson_rows__mutmut_102": "the placeholder under np.where is used only where ok is False, and those entries become nan",
+    **{_X + f"_pearson_rows__mutmut_{i}": _CLIP for i in (104, 105, 110, 111)},
+    **{_X + f"_pearson_rows__mutmut_{i}": _RANKS for i in (47, 52, 56, 61, 65, 67, 68, 69, 71, 73, 74, 76)},
+    _X + "audit_proxy__mutmut_108": "Generator.integers(n) draws from [0, n) with the same stream as integers(0, n)",
+    _X + "audit_proxy__mutmut_167": _GRID,
+    _X + "audit_proxy__mutmut_187": "nan_to_num maps nan to 0.0 by default",
+    _X + "audit_proxy__mutmut_188": "when ρ is defined neither t nor q is constant, so no permuted ρ is nan",
+    _X + "audit_proxy__mutmut_189": ("with N < 10⁴ SAEs the rank sums are exact: equal permuted |ρ| equal |ρ| bit for bit and "
+                                     "different ones differ by ≫ 1e−12, so > and ≥ agree against |ρ| − 1e−12"),
 }
 
 
@@ -171,15 +251,46 @@ def refresh_tests(files: list[str]) -> None:
                 shutil.copy2(ROOT / t, base / t)
 
 
-def run_mutmut(max_children: int, names: list[str] | None = None) -> float:
-    """``mutmut run`` (only ``names`` when given) in build/mutation; returns its wall time in seconds."""
+#: 1-minute load averages sampled every :data:`LOAD_EVERY` seconds during each ``mutmut run``, by run.
+LOAD_SAMPLES: dict[str, list[float]] = {}
+LOAD_EVERY = 15.0
+
+
+def _sample_load(label: str, stop: threading.Event) -> None:
+    """Append the 1-minute load average to ``LOAD_SAMPLES[label]`` every LOAD_EVERY s until ``stop``."""
+    samples = LOAD_SAMPLES.setdefault(label, [])
+    while True:
+        samples.append(os.getloadavg()[0])
+        if stop.wait(LOAD_EVERY):
+            return
+
+
+def load_summary(label: str) -> dict[str, float] | None:
+    """{min, mean, max} of the load averages sampled during run ``label`` (None if none)."""
+    xs = LOAD_SAMPLES.get(label) or []
+    if not xs:
+        return None
+    return {"min": round(min(xs), 2), "mean": round(sum(xs) / len(xs), 2), "max": round(max(xs), 2),
+            "samples": len(xs)}
+
+
+def run_mutmut(max_children: int, names: list[str] | None = None, label: str = "run") -> float:
+    """``mutmut run`` (only ``names`` when given) in build/mutation; returns its wall time in seconds and
+    records the machine's load average meanwhile (``LOAD_SAMPLES[label]``)."""
     env = dict(os.environ, HYPOTHESIS_PROFILE="ci", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     mutmut = Path(sys.executable).with_name("mutmut")
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_load, args=(label, stop), daemon=True)
     t0 = time.perf_counter()
-    with open(WORK / "mutmut-run.log", "w") as log:  # mutmut's progress line, kept out of the terminal
-        subprocess.run([str(mutmut), "run", "--max-children", str(max_children), *(names or [])], cwd=WORK, env=env,
-                       check=False, stdout=log, stderr=subprocess.STDOUT)
+    sampler.start()
+    try:
+        with open(WORK / "mutmut-run.log", "w") as log:  # mutmut's progress line, kept out of the terminal
+            subprocess.run([str(mutmut), "run", "--max-children", str(max_children), *(names or [])], cwd=WORK,
+                           env=env, check=False, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        stop.set()
+        sampler.join()
     return time.perf_counter() - t0
 
 
@@ -236,31 +347,43 @@ def collect(files: list[str]) -> dict[str, dict[str, object]]:
     return out
 
 
+def _load_words(load: dict[str, float] | None) -> str:
+    """"1-minute load average min–max (mean, samples)" of a :func:`load_summary`, or a fallback."""
+    if not load:
+        return "load average not sampled"
+    return (f"1-minute load average {load['min']:.1f}–{load['max']:.1f} (mean {load['mean']:.1f}, "
+            f"{int(load['samples'])} samples)")
+
+
 def write(results: dict[str, dict[str, object]], seconds: float, max_children: int, rerun_seconds: float | None = None,
-          rerun_mutants: int = 0, rerun_children: int | None = None) -> None:
-    """bench-results/mutation.json and mutation.md."""
+          rerun_mutants: int = 0, rerun_children: int | None = None, load_full: dict[str, float] | None = None,
+          load_rerun: dict[str, float] | None = None) -> None:
+    """bench-results/mutation.json and mutation.md, with the run times and the load measured during them."""
     OUT.mkdir(exist_ok=True)
     load = os.getloadavg()
+    cpus = os.cpu_count() or 1
     doc = {"tool": "mutmut 3.8.1", "seconds": round(seconds, 1), "max_children": max_children,
            "rerun_seconds": None if rerun_seconds is None else round(rerun_seconds, 1), "rerun_mutants": rerun_mutants,
-           "rerun_max_children": rerun_children,
-           "loadavg_1_5_15": [round(x, 2) for x in load], "cpus": os.cpu_count(), "files": results}
+           "rerun_max_children": rerun_children, "load_full_run": load_full, "load_rerun": load_rerun,
+           "loadavg_1_5_15": [round(x, 2) for x in load], "cpus": cpus, "files": results}
     (OUT / "mutation.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    busy = load[0] > 0.5 * (os.cpu_count() or 1)
+    peak = max([x["mean"] for x in (load_full, load_rerun) if x] or [load[0]])
+    busy = peak > 0.5 * cpus
     lines = ["# Mutation score of the core (mutmut 3.8.1)", "",
-             f"Run time {seconds / 60:.1f} min with {max_children} worker(s); load average {load[0]:.1f} on "
-             f"{os.cpu_count()} CPUs" + (" — **the machine was busy: times are not representative**." if busy else "."),
+             f"Run time {seconds / 60:.1f} min with {max_children} worker(s) on {cpus} CPUs; {_load_words(load_full)} "
+             "during the run" + (" — **the machine was busy: times are not representative**." if busy else "."),
              "" if rerun_seconds is None else f"Then {rerun_mutants} survivors and untested mutants re-run against the "
-             f"added tests (`--rerun-survivors`, {rerun_children or max_children} worker(s)): {rerun_seconds / 60:.1f} min.",
+             f"added tests (`--rerun-survivors`, {rerun_children or max_children} worker(s)): {rerun_seconds / 60:.1f} min, "
+             f"{_load_words(load_rerun)}.",
              "Score = killed (including timeouts) / (checked − equivalent). Not part of `make test`; run "
              "`make mutation`.", "",
              "| file | mutants | checked | killed | survived | equivalent | not checked | score |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for f, r in results.items():
-        c = r["counts"]
+        c = cast(dict[str, int], r["counts"])
         score = "—" if r["score"] is None else f"{100 * r['score']:.1f} %"  # type: ignore[operator]
-        lines.append(f"| {f} | {r['mutants']} | {r['checked']} | {r['killed']} | {c.get('survived', 0)} | "  # type: ignore[union-attr]
-                     f"{r['equivalent']} | {c.get('not checked', 0)} | {score} |")  # type: ignore[union-attr]
+        lines.append(f"| {f} | {r['mutants']} | {r['checked']} | {r['killed']} | {c.get('survived', 0)} | "
+                     f"{r['equivalent']} | {c.get('not checked', 0)} | {score} |")
     for f, r in results.items():
         surv = r["survivors"]
         if not surv:
@@ -284,20 +407,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-run-children", type=int, default=None, help="workers of the full run to report")
     args = ap.parse_args(argv)
     if args.rerun_survivors:
-        if args.first_run_seconds is not None:
-            seconds = args.first_run_seconds
-        else:
-            seconds = float(json.loads((OUT / "mutation.json").read_text())["seconds"])
+        previous = json.loads((OUT / "mutation.json").read_text())
+        seconds = args.first_run_seconds if args.first_run_seconds is not None else float(previous["seconds"])
         refresh_tests(args.files)
         names = survivors()
-        rerun = run_mutmut(args.max_children, names) if names else 0.0
+        rerun = run_mutmut(args.max_children, names, label="rerun") if names else 0.0
         results = collect(args.files)
-        write(results, seconds, args.first_run_children or args.max_children, rerun, len(names), args.max_children)
+        write(results, seconds, args.first_run_children or previous.get("max_children") or args.max_children, rerun,
+              len(names), args.max_children, load_full=previous.get("load_full_run"), load_rerun=load_summary("rerun"))
     else:
         prepare(args.files, args.keep)
-        seconds = run_mutmut(args.max_children)
+        seconds = run_mutmut(args.max_children, label="full")
         results = collect(args.files)
-        write(results, seconds, args.max_children)
+        write(results, seconds, args.max_children, load_full=load_summary("full"))
     for f, r in results.items():
         score = "—" if r["score"] is None else f"{100 * r['score']:.1f} %"  # type: ignore[operator]
         print(f"{f}: {r['killed']}/{r['checked']} killed, score {score}")

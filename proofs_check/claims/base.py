@@ -26,15 +26,17 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
 from proofs_check import reference as ref
 from proofs_check.strategies import Instance
+from rdp_exact.pmf import ConceptPMF
 from rdp_exact.sae import CombinatorialSAE
 
 Classes = tuple[tuple[str, str], ...]
+_T = TypeVar("_T")
 FREE: Classes = (("free", "integer"), ("free", "disjoint"))
 THRESHOLD: Classes = (("threshold", "integer"), ("threshold", "disjoint"))
 
@@ -96,6 +98,19 @@ class KnownFailure:
     """A concrete instance on which the unchanged check raises."""
 
 
+def fails_threshold(summary: str, n: int, events: list[tuple[int, float]], width: int, k: int,
+                      **query: Any) -> KnownFailure:
+    """A :class:`KnownFailure` in the threshold class (both modes) whose witness is the threshold/integer
+    instance with pmf ``events`` (bitmask, mass) over ``n`` concepts, ``width`` latents, cap ``k`` and the
+    query fields ``query`` (objective, budgets, encoder weights) of :class:`Instance`."""
+
+    def witness() -> Instance:
+        pmf = ConceptPMF.from_events(n, events)
+        return Instance(pmf=pmf, width=width, k=k, encoder="threshold", coefficients="integer", **query)
+
+    return KnownFailure(THRESHOLD, summary, witness)
+
+
 def _default_replay(inst: Instance, path: str) -> list[str]:
     return [inst.solve_command(path)]
 
@@ -135,6 +150,15 @@ class Claim:
     def mutant(self) -> Mutant:
         """The first (coarse) mutant."""
         return self.mutants[0]
+
+
+def present(value: _T | None, what: str) -> _T:
+    """``value``, which the check's logic guarantees is set (the SAE or (D, R, P) of a feasible solution);
+    None raises TypeError naming ``what``, as ``float(None)`` would (a fault of the check, never a
+    counterexample)."""
+    if value is None:
+        raise TypeError(f"{what} is None")
+    return value
 
 
 def problem_value(inst: Instance, **changes: Any) -> tuple[float, Any]:

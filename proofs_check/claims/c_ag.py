@@ -8,21 +8,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from proofs_check import reference as ref
-from proofs_check.claims.base import (
-    FREE,
-    Claim,
-    Classes,
-    Mutant,
-    close,
-    triple,
-    violation,
-)
-from proofs_check.strategies import (
-    ALL_CLASSES,
-    Instance,
-    instances,
-    queries,
-)
+from proofs_check.claims.base import FREE, Claim, Classes, Mutant, close, present, triple, violation
+from proofs_check.strategies import ALL_CLASSES, Instance, instances, queries
 from rdp_exact.problem import Status, within_budgets
 from rdp_exact.sae import CombinatorialSAE
 
@@ -63,8 +50,8 @@ def check_ag(inst: Instance) -> None:
         violation(sol.status is Status.INFEASIBLE or sol.is_exact, f"{s} says optimal but with gap {sol.gap}")
         if sol.status is Status.INFEASIBLE:
             continue
-        violation(close(float(sol.objective), float(base.objective)),
-                  f"{s} objective {sol.objective!r} ≠ brute {base.objective!r} (Δ = {float(sol.objective) - float(base.objective):.3g})")
+        got, want = present(sol.objective, f"{s} objective"), present(base.objective, "brute objective")
+        violation(close(got, want), f"{s} objective {got!r} ≠ brute {want!r} (Δ = {got - want:.3g})")
         violation(all(close(x, y) for x, y in zip(triple(sol), triple(base), strict=True)),
                   f"{s} canonical (D, R, P) = {triple(sol)} ≠ brute {triple(base)}")
         _reevaluate(inst, sol, s)
@@ -97,12 +84,13 @@ def check_ag_skip_last_stage_mutant(inst: Instance) -> None:
     is what it may report."""
     base = ref.optimum(inst.problem())
     pmf, m, k = inst.pmf, inst.width, inst.k
-    worst = float(base.poly)
+    d_opt, r_opt, p_opt = triple(base)
+    worst = p_opt
     for atoms in itertools.combinations_with_replacement(range(1 << pmf.n), m):
         ev = CombinatorialSAE.best_response(pmf, list(atoms), k, inst.coefficients).evaluate(pmf, k)  # type: ignore[arg-type]
-        if close(ev.distortion, float(base.distortion)) and close(ev.rate, float(base.rate)):
+        if close(ev.distortion, d_opt) and close(ev.rate, r_opt):
             worst = max(worst, ev.poly(inst.problem().poly_measure))
-    violation(close(worst, float(base.poly)),
+    violation(close(worst, p_opt),
               f"an SAE with the optimal (D, R) = ({base.distortion!r}, {base.rate!r}) has P = {worst!r}; "
               f"brute's last stage gives P = {base.poly!r}")
 
@@ -114,10 +102,10 @@ def check_ag_unused_rows_mutant(inst: Instance) -> None:
     sol = ref.optimum(inst.problem())
     if sol.status is Status.INFEASIBLE:
         return
-    W = sol.sae.atom_matrix()  # [m, n]
+    W = present(sol.sae, "optimal SAE").atom_matrix()  # [m, n]
     live = W.any(axis=1)
     wrong = float(row_poly(cosine_table(W))[live].sum() / W.shape[0]) if W.shape[0] else 0.0
-    violation(close(wrong, float(sol.poly)), f"reported P = {sol.poly!r}, P over all {W.shape[0]} rows = {wrong!r}")
+    violation(close(wrong, present(sol.poly, "P")), f"reported P = {sol.poly!r}, P over all {W.shape[0]} rows = {wrong!r}")
 
 
 def _ag_replay(inst: Instance, path: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from proofs_check.claims.base import Claim, Classes, Mutant, violation
+from proofs_check.claims.base import Claim, Classes, Mutant, present, violation
 from proofs_check.strategies import Instance, instances
 
 FREE_INTEGER: Classes = (("free", "integer"),)
@@ -28,7 +28,7 @@ def _sae(inst: Instance, cls: str, bias: bool):  # type: ignore[no-untyped-def]
     from rdp_exact.classes import ClassProblem, RealSAE, solve_class
 
     sol = solve_class(ClassProblem(inst.pmf, inst.width, inst.k, cls, bias))  # type: ignore[arg-type]
-    sae = sol.sae
+    sae = present(sol.sae, f"optimal SAE of {cls}")
     rng = np.random.default_rng(inst.extra["seed"])
     eps = inst.extra["eps"]
     W = sae.atoms + eps * rng.standard_normal(sae.atoms.shape)

@@ -8,23 +8,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from proofs_check import reference as ref
-from proofs_check.claims.base import (
-    FREE,
-    Claim,
-    Classes,
-    Mutant,
-    close,
-    triple,
-    violation,
-)
-from proofs_check.strategies import (
-    ALL_CLASSES,
-    Instance,
-    instances,
-    optional,
-    poly_budgets,
-    queries,
-)
+from proofs_check.claims.base import FREE, Claim, Classes, Mutant, close, present, triple, violation
+from proofs_check.strategies import ALL_CLASSES, Instance, instances, optional, poly_budgets, queries
 from rdp_exact.pmf import ConceptPMF
 from rdp_exact.problem import Status
 
@@ -87,10 +72,11 @@ def _check_rescaling(inst: Instance, *, scale_budgets: bool) -> None:
     d1, r1, p1 = triple(s1)
     violation(close(d1, c * d0, 1e-8) and close(r1, c * r0, 1e-8) and close(p1, p0, 1e-8),
               f"(D, R, P) = ({d0!r}, {r0!r}, {p0!r}) became ({d1!r}, {r1!r}, {p1!r}), expected D, R scaled by c = {c!r}")
-    h0, h1 = ref.hedges(s0.sae, pmf, a, b), ref.hedges(s1.sae, new, a, b)
+    sae0, sae1 = present(s0.sae, "optimal SAE"), present(s1.sae, "optimal SAE after rescaling")
+    h0, h1 = ref.hedges(sae0, pmf, a, b), ref.hedges(sae1, new, a, b)
     if h0 != h1:  # allowed only if both SAEs are optimal for both pmfs (an exact tie)
-        x1 = s1.sae.evaluate(pmf, inst.k)
-        x0 = s0.sae.evaluate(new, inst.k)
+        x1 = sae1.evaluate(pmf, inst.k)
+        x0 = sae0.evaluate(new, inst.k)
         tie = (close(x1.distortion, d0, 1e-8) and close(x1.rate, r0, 1e-8) and close(x1.poly(inst.problem().poly_measure), p0, 1e-8)
                and close(x0.distortion, d1, 1e-8) and close(x0.rate, r1, 1e-8))
         violation(tie, f"hedging of ({a},{b}) changed from {h0} to {h1} when corr moved {c0:.4g} → {c1:.4g} "
@@ -101,7 +87,7 @@ def check_co_witnesses() -> None:
     """C-CO (existence part) on constructed witnesses, in every class and mode."""
     for inst, want, label in co_witnesses():
         sol = ref.optimum(inst.problem())
-        got = ref.hedges(sol.sae, inst.pmf, 0, 1)
+        got = ref.hedges(present(sol.sae, f"optimal SAE of witness '{label}'"), inst.pmf, 0, 1)
         corr = _corr(inst.pmf, 0, 1)
         violation(got == want, f"witness '{label}' ({inst.encoder}/{inst.coefficients}, corr {corr:.3f}): optimum hedges = {got}, expected {want}")
 
@@ -128,7 +114,7 @@ def check_co_mutant(inst: Instance) -> None:
     sol = ref.optimum(inst.problem())
     corr = _corr(inst.pmf, 0, 1)
     assume(math.isfinite(corr))
-    h = ref.hedges(sol.sae, inst.pmf, 0, 1)
+    h = ref.hedges(present(sol.sae, "optimal SAE"), inst.pmf, 0, 1)
     violation(h == (corr > 0), f"optimum hedges {{0,1}} = {h} but corr(0,1) = {corr:.4g}")
 
 

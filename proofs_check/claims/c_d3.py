@@ -8,21 +8,8 @@ from collections import Counter
 from hypothesis import strategies as st
 
 from proofs_check import reference as ref
-from proofs_check.claims.base import (
-    FREE,
-    STATS,
-    Claim,
-    Classes,
-    Mutant,
-    violation,
-)
-from proofs_check.strategies import (
-    ALL_CLASSES,
-    Instance,
-    distortion_upper,
-    instances,
-    rate_upper,
-)
+from proofs_check.claims.base import FREE, STATS, Claim, Classes, Mutant, present, violation
+from proofs_check.strategies import ALL_CLASSES, Instance, distortion_upper, instances, rate_upper
 from rdp_exact.problem import Status
 
 
@@ -56,7 +43,7 @@ def d3_sweep(inst: Instance) -> dict[str, tuple[list[float], list[float], list[f
             r, d = r_top * i / (gr - 1), d_top * j / (gd - 1)
             sol = ref.optimum(inst.problem(max_rate=r, max_distortion=d))
             feasible = sol.status is not Status.INFEASIBLE
-            q = float(sol.poly) if feasible else INFEASIBLE_Q
+            q = present(sol.poly, "P") if feasible else INFEASIBLE_Q
             for name, (x, y) in (("grid", (r, d)), ("budget", (r, d)),
                                  ("actual", (sol.rate, sol.distortion) if feasible else (None, None))):
                 if name != "grid" and not feasible:

@@ -10,19 +10,15 @@ from proofs_check import reference as ref
 from proofs_check.claims.base import (
     FREE,
     STATS,
-    THRESHOLD,
     Claim,
     Classes,
-    KnownFailure,
     Mutant,
     close,
+    fails_threshold,
+    present,
     violation,
 )
-from proofs_check.strategies import (
-    Instance,
-    fmt,
-    instances,
-)
+from proofs_check.strategies import Instance, fmt, instances
 from rdp_exact.pmf import ConceptPMF
 from rdp_exact.sae import CombinatorialSAE
 
@@ -68,17 +64,13 @@ def check_e1(inst: Instance) -> None:
         violation(beats == (margin > 1e-12),
                   f"k={k}: best {fam} (D, R) = {other}, best monosemantic {mono}; inequality margin {margin!r}")
     sol = ref.optimum(inst.problem())
-    structure = theory.example1_structure(ref.live_atoms(sol.sae, pmf))
+    opt = present(sol.sae, "optimal SAE")
+    structure = theory.example1_structure(ref.live_atoms(opt, pmf))
     STATS.setdefault("C-E1", Counter())[f"optimum {structure}"] += 1
     if structure != "other":
         tied = theory.example1_tied_families(pmf, k)
         violation(structure in tied,
-                  f"k={k}: exact optimum is {structure} (atoms {[fmt(a) for a in sol.sae.atoms]}), closed forms predict {sorted(tied)}")
-
-
-def _e1_witness() -> Instance:
-    pmf = ConceptPMF.from_events(3, [(1, 0.9), (3, 0.1)])  # {0}: 0.9, {0,1}: 0.1
-    return Instance(pmf=pmf, width=2, k=2, encoder="threshold", coefficients="integer", encoder_weights="binary")
+                  f"k={k}: exact optimum is {structure} (atoms {[fmt(a) for a in opt.atoms]}), closed forms predict {sorted(tied)}")
 
 
 def check_e1_mutant(inst: Instance) -> None:
@@ -115,13 +107,12 @@ CLAIM = Claim(
     strategy=lambda cl: _e1_draws(cl),
     applies_to=FREE,
     known_false=(
-        KnownFailure(
-            THRESHOLD,
+        fails_threshold(
             "the closed forms assume the free class's best firing map; a threshold unit cannot fire on "
             "{a} but not on {a,b} without a negative weight. Witness (binary weights): π = {{0}: 0.9, "
             "{0,1}: 0.1}, m = k = 2: splitting ({0,1},{0}) is predicted (D = 0, R = 1), but its {0} "
             "unit also fires on {0,1} (c_0 = 2), so the threshold optimum is monosemantic (R = 1.1).",
-            _e1_witness,
+            3, [(1, 0.9), (3, 0.1)], width=2, k=2, encoder_weights="binary",  # {0}: 0.9, {0,1}: 0.1
         ),
     ),
     scope="Free class, both modes, n = 3, m = 2, k ∈ {1, 2}, best firing map per event. Not in the "

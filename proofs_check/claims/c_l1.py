@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from hypothesis import strategies as st
 
 from proofs_check import reference as ref
-from proofs_check.claims.base import (
-    Claim,
-    Classes,
-    Mutant,
-    close,
-    sae_of,
-    violation,
-)
-from proofs_check.strategies import (
-    ALL_CLASSES,
-    Instance,
-    instances,
-    queries,
-)
+from proofs_check.claims.base import Claim, Classes, Mutant, close, present, sae_of, violation
+from proofs_check.strategies import ALL_CLASSES, Instance, instances, queries
 from rdp_exact.pmf import popcount
-from rdp_exact.problem import Status
+from rdp_exact.problem import Objective, Status
 
 
 @st.composite
@@ -37,7 +27,7 @@ def _l1_draws(draw: st.DrawFn, classes: Classes) -> Instance:
         units = draw(st.lists(st.tuples(st.lists(st.integers(lo, 1), min_size=n, max_size=n), st.integers(1, n)),
                               min_size=m, max_size=m))
         enc = [[list(w), t] for w, t in units]
-        fire = [sum(ref.fires(w, t, ev) for w, t in enc) for ev in pmf.events]
+        fire = [sum(ref.fires(w, t, ev) for w, t in units) for ev in pmf.events]
         return inst.with_(k=max([inst.k, *fire]), extra={"atoms": atoms, "encoder": enc})
     code = []
     for ev in pmf.events:
@@ -67,13 +57,14 @@ def check_l1(inst: Instance) -> None:
     sol = ref.optimum(inst.problem())
     if sol.status is Status.INFEASIBLE:
         return
-    rate, d_int, d_sym = ref.evaluate_from_scratch(sol.sae, pmf)
-    violation(close(float(sol.rate), rate) and close(float(sol.distortion), d_int),
+    rate, d_int, d_sym = ref.evaluate_from_scratch(present(sol.sae, "optimal SAE"), pmf)
+    violation(close(present(sol.rate, "R"), rate) and close(present(sol.distortion, "D"), d_int),
               f"solver reports (R, D) = ({sol.rate!r}, {sol.distortion!r}), its SAE evaluates to ({rate!r}, {d_int!r})")
     if inst.coefficients == "disjoint":
         violation(d_sym is not None and close(d_int, d_sym), f"solver's disjoint SAE: |S Δ R(S)| form {d_sym!r} ≠ {d_int!r}")
-    violation(close(float(sol.objective), float(sol.value(inst.minimize))),  # type: ignore[arg-type]
-              f"objective {sol.objective!r} ≠ the SAE's {inst.minimize} {sol.value(inst.minimize)!r}")
+    value = sol.value(cast(Objective, inst.minimize))
+    violation(close(present(sol.objective, "objective"), present(value, inst.minimize)),
+              f"objective {sol.objective!r} ≠ the SAE's {inst.minimize} {value!r}")
 
 
 def check_l1_mutant(inst: Instance) -> None:

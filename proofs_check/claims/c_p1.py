@@ -9,21 +9,16 @@ from hypothesis import strategies as st
 from proofs_check import reference as ref
 from proofs_check.claims.base import (
     FREE,
-    THRESHOLD,
     Claim,
     Classes,
-    KnownFailure,
     Mutant,
     close,
+    fails_threshold,
     problem_value,
     violation,
 )
-from proofs_check.strategies import (
-    Instance,
-    instances,
-    queries,
-)
-from rdp_exact.pmf import ConceptPMF, popcount
+from proofs_check.strategies import Instance, instances, queries
+from rdp_exact.pmf import popcount
 
 
 def _p1_draws(classes: Classes) -> st.SearchStrategy[Instance]:
@@ -85,12 +80,6 @@ def check_p1_width_k_mutant(inst: Instance) -> None:
     )
 
 
-def _p1_witness() -> Instance:
-    pmf = ConceptPMF.from_events(2, [(2, 0.4), (3, 0.6)])  # {1}: 0.4, {0,1}: 0.6
-    return Instance(pmf=pmf, width=2, k=2, encoder="threshold", coefficients="integer",
-                    minimize="rate", max_distortion=0.4, max_poly=0.0)
-
-
 CLAIM = Claim(
     id="C-P1",
     title="Tiedness",
@@ -99,13 +88,13 @@ CLAIM = Claim(
     strategy=_p1_draws,
     applies_to=FREE,
     known_false=(
-        KnownFailure(
-            THRESHOLD,
+        fails_threshold(
             "in the threshold class an untied latent 'fire on 0, write {1}' (encoder e_0, atom {1}) has "
             "P_enc = P_dec = 0; beside a tied {0} latent it reconstructs {0,1} without firing on {1}. "
             "Witness: π = {{1}: 0.4, {0,1}: 0.6}, m = k = 2, R*(δ = 0.4, 0) = 1.2 untied vs 1.6 for the "
             "best tied SAE.",
-            _p1_witness,
+            2, [(2, 0.4), (3, 0.6)], width=2, k=2,  # {1}: 0.4, {0,1}: 0.6
+            minimize="rate", max_distortion=0.4, max_poly=0.0,
         ),
     ),
     scope="Free class (P = P_dec), both modes, every objective and budget with P budget 0. Not in the "

@@ -62,7 +62,8 @@ def check_t4(inst: Instance) -> None:
     rt = theory.rate_tax(inst.pmf, m, k, d_star, r_opt)
     violation(rt is not None, f"theory.rate_tax returned None although D*_k = {d_star!r} < D_min")
     assert rt is not None
-    violation((rt.d_bar is None) == (d_bar is None) and (d_bar is None or close(rt.d_bar, d_bar)),
+    both_none = rt.d_bar is None and d_bar is None
+    violation(both_none or (rt.d_bar is not None and d_bar is not None and close(rt.d_bar, d_bar)),
               f"theory.rate_tax D̄ = {rt.d_bar!r}, reference {d_bar!r}")
     violation(close(rt.rate_lower_bound, bound), f"theory.rate_tax bound = {rt.rate_lower_bound!r}, reference {bound!r}")
     violation(math.isinf(bound) or close(rt.tax, bound - r_opt), f"theory.rate_tax tax = {rt.tax!r}, expected {bound - r_opt!r}")

@@ -9,20 +9,15 @@ from hypothesis import strategies as st
 from proofs_check import reference as ref
 from proofs_check.claims.base import (
     FREE,
-    THRESHOLD,
     Claim,
     Classes,
-    KnownFailure,
     Mutant,
     close,
+    fails_threshold,
     problem_value,
     violation,
 )
-from proofs_check.strategies import (
-    Instance,
-    instances,
-)
-from rdp_exact.pmf import ConceptPMF
+from proofs_check.strategies import Instance, instances
 from rdp_exact.problem import TOL
 
 
@@ -92,12 +87,6 @@ def check_t5_shifted_mutant(inst: Instance) -> None:
     violation(close(r_brute, wrong), f"R*(δ={delta!r}, 0) = {r_brute!r}, shifted staircase gives {wrong!r}")
 
 
-def _t5_witness() -> Instance:
-    pmf = ConceptPMF.from_events(2, [(1, 0.25), (2, 0.25), (3, 0.5)])  # {0}, {1}: ¼ each, {0,1}: ½
-    return Instance(pmf=pmf, width=2, k=1, encoder="threshold", coefficients="integer",
-                    minimize="rate", max_distortion=0.5, max_poly=0.0)
-
-
 def _t5_replay(inst: Instance, path: str) -> list[str]:
     return [inst.solve_command(path), inst.solve_command(path, minimize="distortion", max_distortion=None)]
 
@@ -111,15 +100,15 @@ CLAIM = Claim(
     strategy=lambda cl: _t5_draws(cl),
     applies_to=FREE,
     known_false=(
-        KnownFailure(
-            THRESHOLD,
+        fails_threshold(
             "a threshold latent with P_joint = 0 has encoder e_i and θ = 1, so it fires on EVERY "
             "event containing i, not on a chosen subset; the omission codes are not realisable and "
             "D_min and R*(δ, 0) can be larger (the free staircase stays a lower bound, by clipping). "
             "Witness: π = {{0}: ¼, {1}: ¼, {0,1}: ½}, m = 2, k = 1: free D_min = ½ (one concept per "
             "event), threshold D_min = ¾ (two live latents would both fire on {0,1}), so R*(½, 0) = 1 "
             "in the free class and ∞ in the threshold class.",
-            _t5_witness,
+            2, [(1, 0.25), (2, 0.25), (3, 0.5)], width=2, k=1,  # {0}, {1}: ¼ each, {0,1}: ½
+            minimize="rate", max_distortion=0.5, max_poly=0.0,
         ),
     ),
     scope="Free class, both modes, any m, k, δ ≥ 0, P budget 0. Not in the threshold class, where a "
