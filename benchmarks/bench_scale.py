@@ -13,10 +13,15 @@ Three parts (free class, integer coefficients, min D then R then P, k = 2):
   (D* − bound)/D*, per instance.
 * **scaling**: n = 8 … 16 on both families (m = n/2): root gap, nodes, time, status — where proofs stop.
 
+With ``--choice`` only the **solver-choice grid** runs: ``random`` pmfs of sizes ``--choice-sizes`` (support
+4n, m = n/2, k = 2) × query kinds (min D; min D under a slack distortion budget; min D under a binding rate
+budget; min R under a distortion budget; min P under distortion and rate budgets) × methods
+(``--choice-backends``), each with ``--choice-limit`` seconds. It writes bench-results/solver_choice.json, which
+``--solver auto`` reads (:mod:`rdp_exact.solvers.auto`), and prints the table as Markdown.
+
 Every row records the 1-minute load average before and after; a warning is printed and stored when the
 machine is not idle (timings under load are slower than on an idle machine). numpy/BLAS threads are set to 1.
-Writes bench-results/bench_scale.json and bench-results/bench_scale.md, and
-bench-results/solver_choice.json (which method proved which instance fastest; read by ``bnb_free.preferred``).
+Writes bench-results/bench_scale.json and bench-results/bench_scale.md (without ``--choice``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -37,6 +43,7 @@ from rdp_exact.generators import builtin, from_spec  # noqa: E402
 from rdp_exact.io_utils import atomic_write_json, atomic_write_text  # noqa: E402
 from rdp_exact.problem import Problem  # noqa: E402
 from rdp_exact.solvers import bnb_free  # noqa: E402
+from rdp_exact.solvers.info import BnbInfo, MipInfo  # noqa: E402
 
 PAIRS16 = "pairs:n=16,pair=0.3,single=0.05,seed=1,triples=2,support=256"
 RANDOM10 = "random:n=10,support=64,seed=1"
@@ -61,15 +68,6 @@ def _load() -> float | None:
         return None
 
 
-def _info(sol: Any) -> dict[str, Any]:
-    info = sol.info
-    if hasattr(info, "to_dict"):
-        info = info.to_dict()
-    info = dict(info or {})
-    extra = info.pop("extra", None) or {}
-    return {**extra, **info}
-
-
 def run_bnb(spec: str, m: int, k: int, limit: float, options: dict[str, Any] | None = None) -> dict[str, Any]:
     pmf = _pmf(spec)
     pr = Problem(pmf, m, k)
@@ -77,13 +75,14 @@ def run_bnb(spec: str, m: int, k: int, limit: float, options: dict[str, Any] | N
     t0 = time.perf_counter()
     sol = bnb_free.solve(pr, time_limit=limit, options=dict(options or {}))
     wall = time.perf_counter() - t0
-    info = _info(sol)
+    info = sol.info
+    assert isinstance(info, BnbInfo)
     return {
         "method": "bnb", "pmf": spec, "n": pmf.n, "N": pmf.support_size, "m": m, "k": k, "limit_s": limit,
         "status": sol.status.value, "wall_s": round(wall, 3), "D": sol.objective, "bound": sol.bound,
         "R": sol.rate if sol.sae is not None else None, "P": sol.poly if sol.sae is not None else None,
-        "nodes": info.get("nodes"), "root_bound": info.get("root_bound"),
-        "group_order": info.get("symmetry_group_order"), "heuristic_s": info.get("heuristic_s"),
+        "nodes": info.nodes, "root_bound": info.root_bound, "root_gap": info.root_gap,
+        "group_order": info.symmetry_group_order, "heuristic_s": info.heuristic_s,
         "atoms": sorted(int(a) for a in sol.sae.atoms if a) if sol.sae is not None else None,
         "load_before": load0, "load_after": _load(),
     }
@@ -96,7 +95,9 @@ def root_bounds(spec: str, m: int, k: int) -> dict[str, float | None]:
     for b in ("mu", "lagrange"):
         t0 = time.perf_counter()
         sol = bnb_free.solve(pr, time_limit=600, options={"bound": b, "node_limit": 1, "heuristic_time": 5.0})
-        out[b] = _info(sol).get("root_bound")
+        info = sol.info
+        assert isinstance(info, BnbInfo)
+        out[b] = info.root_bound
         out[f"{b}_s"] = round(time.perf_counter() - t0, 3)
     return out
 
@@ -114,16 +115,12 @@ def run_milp(spec: str, m: int, k: int, limit: float) -> dict[str, Any]:
     except Exception as exc:  # a benchmark must finish
         return {"method": "milp", "pmf": spec, "m": m, "k": k, "error": f"{type(exc).__name__}: {exc}"}
     wall = time.perf_counter() - t0
-    info = _info(sol)
-    d_stage: dict[str, Any] = {}
-    for st in info.get("stages") or []:
-        st = st.to_dict() if hasattr(st, "to_dict") else dict(st)
-        if st.get("quantity") == "distortion":
-            d_stage = st
-            break
-    build = info.get("build_s")
-    d_proven = d_stage.get("status") == "optimal"
-    d_time = (float(build or 0.0) + float(d_stage.get("wall_s", 0.0))) if d_proven else None
+    info = sol.info
+    assert isinstance(info, MipInfo)
+    d_stage = next((st for st in info.stages if st.quantity == "distortion"), None)
+    build = info.build_s
+    d_proven = d_stage is not None and d_stage.status == "optimal"
+    d_time = (float(build or 0.0) + d_stage.wall_s) if d_proven and d_stage is not None else None
     return {
         "method": "milp", "pmf": spec, "n": pmf.n, "N": pmf.support_size, "m": m, "k": k, "limit_s": limit,
         "status": sol.status.value, "wall_s": round(wall, 3), "D": sol.objective, "bound": sol.bound,
@@ -194,9 +191,85 @@ def to_markdown(res: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['name']} | {r['n']} | {r['N']} | {r['m']} | {r['status']} | {f(r['wall_s'], '.2f')} "
                 f"| {f(r['D'], '.6f')} | {f(r['bound'], '.6f')} | {f(_gap(r['D'], r['bound']), '.3f')} "
-                f"| {f(_gap(r['D'], r['root_bound']), '.3f')} | {f(r['nodes'], 'd')} | {f(r['group_order'], 'd')} "
+                f"| {f(r['root_gap'], '.3f')} | {f(r['nodes'], 'd')} | {f(r['group_order'], 'd')} "
                 f"| {f(r['load_before'], '.1f')}/{f(r['load_after'], '.1f')} |"
             )
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------- choice grid
+def choice_queries(pr: Problem, ref_D: float, ref_R: float) -> dict[str, Problem]:
+    """The measured query kinds on one instance; budgets are set from the min-D reference answer (D, R):
+    min D; min D with δ = 1.2 D (a slack cutoff); min D with r = 0.8 R (binding: bnb declines); min R with
+    δ = 1.2 D (the R*(δ) frontier query); min P with δ = 1.5 D, r = 1.2 R."""
+    return {
+        "min-D": pr,
+        "min-D|D": pr.with_(max_distortion=1.2 * ref_D),
+        "min-D|R": pr.with_(max_rate=0.8 * ref_R),
+        "min-R|D": pr.with_(minimize="rate", max_distortion=1.2 * ref_D),
+        "min-P|DR": pr.with_(minimize="poly", max_distortion=1.5 * ref_D, max_rate=1.2 * ref_R),
+    }
+
+
+def _timed(pr: Problem, method: str, limit: float) -> dict[str, Any]:
+    from rdp_exact.solvers import solve, why_not
+
+    why = why_not(pr, method)
+    if why is not None:
+        return {"status": "n/a", "why": why}
+    t0 = time.perf_counter()
+    try:
+        sol = solve(pr, method, time_limit=limit, threads=1)
+    except Exception as exc:  # a benchmark must finish
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    return {"status": sol.status.value, "wall_s": round(time.perf_counter() - t0, 3), "objective": sol.objective,
+            "bound": sol.bound}
+
+
+def choice_grid(sizes: list[int], limit: float, backends: list[str]) -> list[dict[str, Any]]:
+    """Every (size, query kind, method): status and wall time under ``limit`` seconds (``random`` pmfs,
+    support 4n, m = n/2, k = 2). The reference (D, R) setting the budgets is bnb's min-D answer."""
+    from rdp_exact.solvers import auto
+
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        spec = f"random:n={n},support={4 * n},seed=1"
+        pmf = _pmf(spec)
+        pr = Problem(pmf, max(2, n // 2), 2)
+        ref = bnb_free.solve(pr, time_limit=max(limit, 30.0))
+        assert ref.evaluation is not None, "the reference needs an incumbent"
+        for kind, q in choice_queries(pr, ref.evaluation.distortion, ref.evaluation.rate).items():
+            results = {b: _timed(q, b, limit) for b in backends}
+            row = {"pmf": spec, "n": n, "N": pmf.support_size, "m": pr.width, "k": pr.k, "kind": kind,
+                   "query": auto.query_kind(q), "budgets": {"max_distortion": q.max_distortion,
+                                                             "max_rate": q.max_rate, "max_poly": q.max_poly},
+                   "results": results, "load": _load()}
+            got = auto.measured_choice(q, [row], allowed=[auto.SolverName(b) for b in backends])
+            row["fastest_proven"] = None if got is None else got.method.value
+            rows.append(row)
+            short = ", ".join(f"{b} {r['status']} {r.get('wall_s', '')}" for b, r in results.items())
+            print(f"n={n} {kind}: {short}", flush=True)
+    return rows
+
+
+def choice_markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    backends = sorted({b for r in rows for b in r["results"]})
+    lines = ["# Solver choice measurements (read by `--solver auto`)", "",
+             f"{meta['machine']}, {meta['cpu_count']} CPUs, numpy threads 1, {meta.get('choice_limit_s')} s per "
+             f"method and query. Load average at start {meta['load_start']}, at end {meta.get('load_end')}.", ""]
+    if meta.get("warning"):
+        lines += [f"**{meta['warning']}**", ""]
+    lines += [f"Rule: {bnb_free.CHOICE_RULE}.", "",
+              "| n | N | m | query | " + " | ".join(backends) + " | fastest proven |",
+              "|---|---|---|---|" + "---|" * len(backends) + "---|"]
+    for r in rows:
+        cells = []
+        for b in backends:
+            res = r["results"].get(b, {})
+            st = res.get("status", "–")
+            cells.append(st if "wall_s" not in res else f"{st} {res['wall_s']:.2f} s")
+        lines.append(f"| {r['n']} | {r['N']} | {r['m']} | {r['query'].replace('|', chr(92) + '|')} | " + " | ".join(cells)
+                     + f" | {r['fastest_proven'] or 'none proved'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -210,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-targets", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--out", default="bench-results")
+    ap.add_argument("--choice", action="store_true",
+                    help="only the solver-choice grid (writes solver_choice.json/.md, read by --solver auto)")
+    ap.add_argument("--choice-sizes", default="6,8,10", help="sizes n of the choice grid")
+    ap.add_argument("--choice-limit", type=float, default=8.0, help="seconds per method and query in the grid")
+    ap.add_argument("--choice-merge", action="store_true",
+                    help="keep the rows of other sizes already in solver_choice.json")
+    ap.add_argument("--choice-backends", default="bnb,highs,cpsat,scip", help="methods measured in the grid")
     args = ap.parse_args(argv)
     limit = args.limit if args.limit is not None else (10.0 if args.quick else 60.0)
     milp_limit = args.milp_limit if args.milp_limit is not None else (60.0 if args.quick else 600.0)
@@ -224,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                            f"{os.cpu_count()}-CPU machine): wall times are slower than on an idle machine.")
         print(f"warning: {meta['warning']}", file=sys.stderr)
     res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": []}
-    choice: list[dict[str, Any]] = []
+    if args.choice:
+        args.skip_targets = args.skip_scaling = True
     targets = TARGETS[:1] if args.quick else TARGETS
     if not args.skip_targets:
         for name, spec, m, k, target_s, factor in targets:
@@ -238,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                 "mu_gap": _gap(b["D"], rb["mu"]), "lagrange_gap": _gap(b["D"], rb["lagrange"]),
                 "lagrange_s": rb["lagrange_s"],
             })
-            t["root_gap"] = _gap(b["D"], b["root_bound"])
+            t["root_gap"] = b["root_gap"]
             met = proven and b["wall_s"] <= target_s
             t["target_text"] = f"≤ {target_s:g} s"
             if factor is not None:
@@ -258,10 +339,6 @@ def main(argv: list[str] | None = None) -> int:
                     met = met and ratio >= factor
                 else:
                     met = False
-                choice.append({"pmf": spec, "n": b["n"], "N": b["N"], "m": m, "k": k, "query": "min-D canonical",
-                               "bnb": {"status": b["status"], "wall_s": b["wall_s"]},
-                               "highs-usage": {"status": mp.get("status"), "D_proof_s": mp.get("D_proof_s"),
-                                               "wall_s": mp.get("wall_s")}})
             t["met"] = met
             res["targets"].append(t)
             print(f"target {name}: {b['status']} {b['wall_s']:.2f}s D={b['D']} met={met}", flush=True)
@@ -270,13 +347,26 @@ def main(argv: list[str] | None = None) -> int:
             r = run_bnb(spec, m, k, limit)
             r["name"] = name
             res["scaling"].append(r)
-            choice.append({"pmf": spec, "n": r["n"], "N": r["N"], "m": m, "k": k, "query": "min-D canonical",
-                           "bnb": {"status": r["status"], "wall_s": r["wall_s"]}})
             print(f"{name}: {r['status']} {r['wall_s']:.2f}s nodes={r['nodes']}", flush=True)
     meta["load_end"] = _load()
+    if args.choice:
+        # the choice grid writes its own file and leaves bench_scale.{json,md} alone
+        choice_sizes = [int(x) for x in args.choice_sizes.split(",")]
+        rows = choice_grid(choice_sizes, args.choice_limit, [b for b in args.choice_backends.split(",") if b])
+        if args.choice_merge:  # keep the rows of other sizes already in the file
+            try:
+                old = json.loads((out / "solver_choice.json").read_text(encoding="utf-8")).get("rows", [])
+            except (OSError, ValueError):
+                old = []
+            rows = [r for r in old if "results" in r and r.get("n") not in choice_sizes] + rows
+            rows.sort(key=lambda r: r["n"])  # stable: each size keeps its kinds in grid order
+        meta["load_end"] = _load()
+        meta["choice_limit_s"] = args.choice_limit
+        atomic_write_json(out / "solver_choice.json", {"meta": meta, "rule": bnb_free.CHOICE_RULE, "rows": rows})
+        print(choice_markdown(meta, rows))
+        return 0
     atomic_write_json(out / "bench_scale.json", res)
     atomic_write_text(out / "bench_scale.md", to_markdown(res))
-    atomic_write_json(out / "solver_choice.json", {"meta": meta, "rows": choice, "rule": bnb_free.CHOICE_RULE})
     return 0
 
 

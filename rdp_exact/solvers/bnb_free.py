@@ -1,8 +1,9 @@
 """Exact branch-and-bound over atom sets for the free-class min-distortion query D*_k (DESIGN §1.2, §1.4).
 
-Scope (:func:`applies`): free encoder, integer coefficients, ``minimize="distortion"``, no budgets, every
-support probability above :data:`MIN_PROB`. The canonical tie-break (min R, then min P over the atoms the
-code uses, DESIGN §1.4) is resolved exactly by the same search.
+Scope (:func:`applies`): free encoder (threshold encoder with P_dec, see "Threshold class"), integer
+coefficients, ``minimize="distortion"`` (budgets allowed, see "Budgets"), every support probability above
+:data:`MIN_PROB`. The canonical tie-break (min R, then min P over
+the atoms the code uses, DESIGN §1.4) is resolved exactly by the same search.
 
 **Search.** Candidate atoms are those helpful on some event (2|A∩S| > |A|,
 :func:`~rdp_exact.solvers.candidates.candidate_atoms`); a lexicographic optimum never uses another. Atom sets
@@ -47,6 +48,29 @@ probability exceeds TOL, a code that is not per-event (error, size)-optimal over
 by more than TOL, so these codes are the only candidates. An invalid set is represented by its used subset,
 which is itself enumerated.
 
+**Budgets.** The search's object is the set of atom sets with their per-event optimal codes, ordered
+lexicographically by (D, R, P). A distortion budget δ enters as a cutoff: the search starts as if an
+incumbent of value δ + TOL were known, so every subtree whose bound exceeds δ + TOL is pruned and only sets
+with D ≤ δ + TOL are recorded. The answer is the canonical optimum over {D ≤ δ + TOL} — exact, because the
+budget only removes sets with larger D — and a completed search that records no set proves the query
+infeasible. Rate and poly budgets are constraints on the code and on the live atoms, not on D, so they do not
+prune: the canonical optimum x* without them is computed and checked. If x* meets them it is the budgeted
+optimum (the lexicographic optimum over X that lies in the subset X′ ⊆ X is the lexicographic optimum over
+X′). If it does not, no SAE with D ≤ D* + TOL meets a rate budget (x*'s R is the least among them), but a
+poly budget may still be met by a D-tie with a larger R, so the method does not answer: status ``limit``,
+bound D* (a valid lower bound on the budgeted D*), ``info.budget_binds`` saying why.
+
+**Threshold class** (``encoder="threshold"``, only with P = P_dec, ``poly="decoder"``; n small enough to
+enumerate threshold units). Every threshold SAE is a free SAE with the same D and R once duplicate latents
+are merged (two latents with one atom never fire together on a D-optimal SAE: 2A is farther from a 0/1
+target than A), so the free search gives D*_free ≤ D*_thr and, at equal D, R*_free ≤ R*_thr. When every
+latent's firing set in the free canonical code is realised by a threshold unit (ternary or binary weights,
+θ ≥ 1), the realised SAE attains both, so D and R are proven. Duplicates can dilute P_dec (a mean over live
+latents), so P is proven only when no D, R-tie T padded with copies of its lightest atom up to m latents,
+(Σ_T w + (m − |T|)·min_T w)/m, is below the answer's P; otherwise the status is ``limit`` with D and R
+proven. A code that is not realisable: status ``limit``, bound D*_free. The encoder term of P_joint is not
+part of the search, so the default ``poly="joint"`` is out of scope.
+
 **Limits.** On a time limit the status is ``limit``; the bound is min(incumbent, the smallest pending child
 bound on the DFS stack), a valid lower bound on D*.
 """
@@ -63,10 +87,11 @@ from typing import Any
 import numpy as np
 
 from rdp_exact.errors import InvalidArgument
-from rdp_exact.problem import TOL, Problem, Solution, Status, relative_gap
+from rdp_exact.problem import TOL, Problem, Solution, Status, relative_gap, within_budgets
 from rdp_exact.sae import CombinatorialSAE
 from rdp_exact.solvers.brute import _version  # the rdp package version: this method ships with rdp
 from rdp_exact.solvers.candidates import candidate_atoms, poly_weight
+from rdp_exact.solvers.info import BnbInfo, from_mapping
 from rdp_exact.solvers.symmetry import atom_action, automorphisms
 
 log = logging.getLogger(__name__)
@@ -88,34 +113,46 @@ ROOT_LAG_SHARE = 0.1
 MAX_STALE_RESTARTS = 15
 #: Slack added to float comparisons of D (sums of products of probabilities and small integers).
 FLOAT_SLACK = 1e-12
-#: ``auto`` uses this method when it applies and n lies in this range. Measured (bench-results/bench_scale.md,
-#: bench-results/solver_choice.json): below n = 5 the MILP and brute force finish in well under a second; from
-#: n = 5 to 16 the branch-and-bound proved every instance the plain MILP proved, faster, and at a limit it
-#: holds the better incumbent (docs/solvers-scale.md).
+#: ``auto``'s fallback range (used only when bench-results/solver_choice.json has no measurement for the
+#: query kind, see :mod:`rdp_exact.solvers.auto`): below n = 5 the MILP and brute force finish in well under a
+#: second; from n = 5 to 16 the branch-and-bound proved every min-D instance the plain MILP proved, faster
+#: (bench-results/bench_scale.md, docs/solvers-scale.md).
 AUTO_N_RANGE = (5, 16)
-#: The rule ``auto`` applies, as recorded beside the measurements in bench-results/solver_choice.json.
+#: The fallback rule, as recorded beside the measurements in bench-results/solver_choice.json.
 CHOICE_RULE = (
-    "free class, integer coefficients, min D without budgets, every probability > 1e-8 and 5 ≤ n ≤ 16: bnb "
-    "(when brute force is not affordable); otherwise the integer program"
+    "brute force where affordable; else the fastest method that proved the nearest measured row of the query's "
+    "kind (largest measured n ≤ the query's n); without such a row: bnb for free-class integer min D without "
+    "rate/poly budgets, every probability > 1e-8 and 5 ≤ n ≤ 16, otherwise the integer program (highs)"
 )
 #: Recorded near-optimal sets before the tie-break is declared unaffordable.
 MAX_RECORDS = 200_000
 #: Largest |G|·M table of the concept-automorphism action on candidate atoms (int32 entries).
 MAX_GROUP_CELLS = 32_000_000
 NAME = "bnb"
+#: Largest number of threshold units (3^n ternary, 2^n binary) enumerated to realise a code (threshold class).
+MAX_THRESHOLD_UNITS = 3**9
 
 
 def preferred(problem: Problem) -> bool:
-    """Whether ``formulation="auto"`` should use this method (applicable and n in :data:`AUTO_N_RANGE`)."""
+    """``auto``'s fallback: applicable, no rate or poly budget (they may bind, and then this method declines)
+    and n in :data:`AUTO_N_RANGE`."""
+    if problem.max_rate is not None or problem.max_poly is not None or problem.encoder != "free":
+        return False
     return applies(problem) and AUTO_N_RANGE[0] <= problem.pmf.n <= AUTO_N_RANGE[1]
 
 
 def applies(problem: Problem) -> bool:
     """Whether :func:`solve` handles ``problem`` (scope in the module docstring)."""
     pmf = problem.pmf
-    if problem.encoder != "free" or problem.coefficients != "integer" or problem.minimize != "distortion":
+    if problem.coefficients != "integer" or problem.minimize != "distortion":
         return False
-    if problem.max_rate is not None or problem.max_distortion is not None or problem.max_poly is not None:
+    if problem.encoder == "threshold":
+        # only with P = P_dec (the encoder term of P_joint is not part of the search), and while the firing
+        # patterns of threshold units can be enumerated
+        base = 2 if problem.encoder_weights == "binary" else 3
+        if problem.poly_measure != "decoder" or base**pmf.n > MAX_THRESHOLD_UNITS:
+            return False
+    elif problem.encoder != "free":
         return False
     if pmf.n > MAX_N or float(np.min(pmf.probs)) <= MIN_PROB:
         return False
@@ -154,8 +191,16 @@ class _Search:
     """Depth-first branch-and-bound (see module docstring)."""
 
     def __init__(
-        self, problem: Problem, deadline: float | None, node_limit: int | None = None, bound: str = "lagrange"
+        self,
+        problem: Problem,
+        deadline: float | None,
+        node_limit: int | None = None,
+        bound: str = "lagrange",
+        cutoff: float | None = None,
     ) -> None:
+        """``cutoff``: a distortion budget δ; only sets with D ≤ δ + TOL count as incumbents or records, and
+        every subtree whose bound exceeds δ + TOL is pruned from the start (as if an incumbent of that value
+        were known)."""
         pmf = problem.pmf
         self.bound = bound
         #: Seconds one node may spend tuning λ (the root gets more, see :func:`solve`).
@@ -188,8 +233,12 @@ class _Search:
         self.weight = np.array([poly_weight(int(s)) for s in self.asize.tolist()]) if self.M else np.zeros(0)
         self.gperm: np.ndarray | None = None
         self.group_order = 1
-        self.best = math.inf
+        self.best = math.inf if cutoff is None else float(cutoff) + TOL + FLOAT_SLACK
+        #: Largest D a recorded set may have (δ + TOL under a distortion budget).
+        self.d_cap = math.inf if cutoff is None else float(cutoff) + TOL + FLOAT_SLACK
         self.best_set: tuple[int, ...] = ()
+        #: Whether ``best`` is the D of a visited set (False while it is only the budget's cutoff).
+        self.found = cutoff is None
         self.records: list[tuple[float, tuple[int, ...]]] = []
         self.stack_lb: list[float] = []
         self.path_lb: list[float] = []
@@ -197,6 +246,8 @@ class _Search:
         self.root_entered = False
         self.interrupt_bound: float | None = None
         self.stats = _Stats()
+        #: After :meth:`tie_break`: the valid records tied in D and R (one per orbit at least).
+        self.dr_ties: list[_Record] = []
 
     # ------------------------------------------------------------------ helpers
     def _check_time(self) -> None:
@@ -239,6 +290,7 @@ class _Search:
         if D < self.best:
             self.best = D
             self.best_set = F
+            self.found = True
             lim = self.best + TOL + FLOAT_SLACK
             self.records = [r for r in self.records if r[0] <= lim]
         if record and D <= self.best + TOL + FLOAT_SLACK:
@@ -302,8 +354,10 @@ class _Search:
             stale += 1
             if cur < best - FLOAT_SLACK:
                 best_F, best, stale = F, cur, 0
-        self.best = best
-        self.best_set = tuple(sorted(best_F))
+        if best < self.best:
+            self.best = best
+            self.best_set = tuple(sorted(best_F))
+            self.found = True
         self.stats.incumbent_D = best
         self.stats.incumbent_s = time.perf_counter() - t0
         self.stats.extra["restarts"] = restarts
@@ -700,9 +754,9 @@ class _Search:
     def tie_break(self) -> _Record | None:
         seen: set[tuple[int, ...]] = set()
         recs: list[tuple[_Record, tuple[int, ...]]] = []
-        dstar = min((d for d, _ in self.records), default=math.inf)
+        dstar = min((d for d, _ in self.records if d <= self.d_cap), default=math.inf)
         for d, T in self.records:
-            if d > dstar + TOL + FLOAT_SLACK or T in seen:
+            if d > dstar + TOL + FLOAT_SLACK or d > self.d_cap or T in seen:
                 continue
             seen.add(T)
             rec = self.evaluate_set(T)
@@ -715,6 +769,7 @@ class _Search:
         recs = [x for x in recs if x[0].D <= dmin + TOL]
         rmin = min(r.R for r, _ in recs)
         recs = [x for x in recs if x[0].R <= rmin + TOL]
+        self.dr_ties = [r for r, _ in recs]
         if self.gperm is None:
             return min((r for r, _ in recs), key=lambda r: (r.P, sorted(r.atoms)))
         # the records hold one set per orbit at least: the canonical set is the least image over the group
@@ -769,13 +824,20 @@ def solve(
 ) -> Solution:
     """Solve the free-class min-D query exactly by branch-and-bound (see module docstring).
 
+    Budgets (module docstring, "Budgets"): a distortion budget δ is a cutoff of the search (exact; a search
+    that finds no set with D ≤ δ + TOL proves the query infeasible); rate and poly budgets are checked on the
+    canonical optimum — met, it is the budgeted optimum too; not met, the status is ``limit`` with bound D*
+    and ``info.budget_binds`` says why (the integer programs answer such a query).
+
     ``options``: ``heuristic`` (local-search incumbent, default on), ``heuristic_time`` (seconds, default
-    min(2, 5 % of the limit)), ``node_limit`` (stop after this many search nodes, like a time limit). Raises InvalidArgument when the query is outside :func:`applies`.
+    min(2, 5 % of the limit)), ``node_limit`` (stop after this many search nodes, like a time limit),
+    ``symmetry`` (default on), ``bound`` (``lagrange`` or ``mu``). Raises InvalidArgument when the query is
+    outside :func:`applies`.
     """
     del threads  # single-threaded search (numpy's BLAS may use more)
     if not applies(problem):
         raise InvalidArgument(
-            "the bnb method needs the free class, integer coefficients, min distortion without budgets, "
+            "the bnb method needs the free class, integer coefficients, min distortion, "
             f"n ≤ {MAX_N} and every probability > {MIN_PROB:g}"
         )
     opts = dict(options or {})
@@ -788,12 +850,15 @@ def solve(
         raise InvalidArgument(f"bnb option bound must be lagrange or mu, got {bound_kind!r}")
     opts.pop("formulation", None)
     opts.pop("interface", None)
-    ignored = sorted(opts)
+    ignored = tuple(sorted(opts))
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
-    search = _Search(problem, deadline, None if node_limit is None else int(node_limit), bound_kind)
+    # threshold class: search the free class (it contains every threshold SAE's (D, R)), then realise
+    search_pr = problem.with_(encoder="free", encoder_weights="ternary") if problem.encoder == "threshold" else problem
+    search = _Search(search_pr, deadline, None if node_limit is None else int(node_limit), bound_kind,
+                     cutoff=problem.max_distortion)
     search.root_budget_s = ROOT_LAG_SHARE * float(time_limit) if time_limit is not None else 60.0
-    info: dict[str, Any] = {"formulation": NAME, "candidate_atoms": int(search.M), "events": int(search.N)}
+    info: dict[str, Any] = {"candidate_atoms": int(search.M), "events": int(search.N)}
     if ignored:
         info["ignored_options"] = ignored
     completed = False
@@ -802,6 +867,7 @@ def solve(
         if use_symmetry:
             search.setup_symmetry()
             info["symmetry_group_order"] = search.group_order
+            info["symmetry_group_full"] = search.stats.extra.get("group_full")
             if deadline is not None and time.perf_counter() > deadline:
                 raise _Timeout
         if use_heur and search.M:
@@ -817,27 +883,134 @@ def solve(
     except _TooManyTies:
         reason = f"more than {MAX_RECORDS} near-optimal atom sets (tie-break not affordable)"
     info.update(nodes=search.stats.nodes, sets_evaluated=search.stats.evaluated, search_s=time.perf_counter() - t0)
-    if "root_bound" in search.stats.extra:
-        info["root_bound"] = search.stats.extra["root_bound"]
-    wall = time.perf_counter() - t0
+    root_bound = search.stats.extra.get("root_bound")
+    if root_bound is not None:
+        info["root_bound"] = float(root_bound)
+    if problem.max_distortion is not None:
+        info["budgets_checked"] = f"distortion budget {problem.max_distortion:g} is the search's cutoff"
     if completed:
-        rec = search.tie_break()
-        assert rec is not None, "the used subset of an optimal set is always a valid record"
-        sae = _sae_from_record(rec, problem.pmf.n, problem.width)
-        ev = sae.evaluate(problem.pmf, problem.k)
-        info["near_optimal_sets"] = search.stats.records
-        return Solution(
-            problem, Status.OPTIMAL, NAME, _version(), time.perf_counter() - t0, objective=ev.distortion,
-            bound=ev.distortion, gap=0.0, sae=sae, evaluation=ev, info=info,
-        )
+        return _completed(problem, search, info, t0)
     info["not_proven_reason"] = reason
     bound = search.interrupt_bound if search.interrupt_bound is not None else search.global_bound()
+    wall = time.perf_counter() - t0
+    if not search.found or problem.encoder == "threshold":  # no set within the budget yet / free incumbent
+        return Solution(problem, Status.LIMIT, NAME, _version(), wall, bound=bound, info=_bnb_info(info))
     atoms = [int(search.atoms[a]) for a in search.best_set]
     atoms += [0] * (problem.width - len(atoms))
     sae = CombinatorialSAE.best_response(problem.pmf, atoms, problem.k, "integer")
     ev = sae.evaluate(problem.pmf, problem.k)
     bound = min(bound, ev.distortion)
+    if not within_budgets(problem, ev.rate, ev.distortion, ev.poly(problem.poly_measure)):
+        # the incumbent's best-response code misses a rate/poly budget: report only the bound (a time limit,
+        # not a decline: ``declined`` stays unset)
+        info["budget_binds"] = "the incumbent found before the limit misses a rate or poly budget"
+        return Solution(problem, Status.LIMIT, NAME, _version(), wall, bound=bound, info=_bnb_info(info))
+    info["root_gap"] = relative_gap(ev.distortion, info.get("root_bound"))
     return Solution(
         problem, Status.LIMIT, NAME, _version(), wall, objective=ev.distortion, bound=bound,
-        gap=relative_gap(ev.distortion, bound), sae=sae, evaluation=ev, info=info,
+        gap=relative_gap(ev.distortion, bound), sae=sae, evaluation=ev, info=_bnb_info(info),
     )
+
+
+def _completed(problem: Problem, search: _Search, info: dict[str, Any], t0: float) -> Solution:
+    """The answer of a search that ran to the end: optimal, infeasible (nothing within the distortion
+    budget) or, when a rate/poly budget excludes the canonical optimum, ``limit`` with bound D*."""
+    rec = search.tie_break()
+    info["near_optimal_sets"] = search.stats.records
+    if rec is None:
+        assert problem.max_distortion is not None, "the used subset of an optimal set is always a valid record"
+        info["budgets_checked"] = (f"no atom set has D ≤ {problem.max_distortion:g} + TOL: every subtree's bound "
+                                   "exceeds the distortion budget (proof of infeasibility)")
+        return Solution(problem, Status.INFEASIBLE, NAME, _version(), time.perf_counter() - t0,
+                        info=_bnb_info(info))
+    sae = _sae_from_record(rec, problem.pmf.n, problem.width)
+    ev = sae.evaluate(problem.pmf, problem.k)
+    P = ev.poly(problem.poly_measure)
+    if problem.max_rate is not None or problem.max_poly is not None:
+        if not within_budgets(problem, ev.rate, ev.distortion, P):
+            missed = []
+            if problem.max_rate is not None and ev.rate > problem.max_rate + TOL:
+                missed.append(f"R = {ev.rate:.6g} > {problem.max_rate:g}")
+            if problem.max_poly is not None and P > problem.max_poly + TOL:
+                missed.append(f"P = {P:.6g} > {problem.max_poly:g}")
+            info["budget_binds"] = (
+                f"the canonical optimum without rate/poly budgets misses them ({', '.join(missed)}); "
+                f"D* = {ev.distortion:.6g} is only a lower bound for this query"
+            )
+            info["not_proven_reason"] = "a rate or poly budget binds (bnb proves such queries only when it does not)"
+            info["declined"] = "budget binds"
+            info["notes"] = ("bnb does not answer a query whose rate or poly budget binds: use --solver highs "
+                             "(or auto)",)
+            return Solution(problem, Status.LIMIT, NAME, _version(), time.perf_counter() - t0,
+                            bound=ev.distortion, info=_bnb_info(info))
+        info["budgets_checked"] = (
+            (info.get("budgets_checked", "") + "; " if "budgets_checked" in info else "")
+            + "the canonical optimum without rate/poly budgets meets them, so it is the budgeted optimum"
+        )
+    info["root_gap"] = relative_gap(ev.distortion, info.get("root_bound"))
+    if problem.encoder == "threshold":
+        return _as_threshold(problem, search, rec, info, t0)
+    return Solution(
+        problem, Status.OPTIMAL, NAME, _version(), time.perf_counter() - t0, objective=ev.distortion,
+        bound=ev.distortion, gap=0.0, sae=sae, evaluation=ev, info=_bnb_info(info),
+    )
+
+
+def _as_threshold(problem: Problem, search: _Search, rec: _Record, info: dict[str, Any], t0: float) -> Solution:
+    """The free-class canonical optimum ``rec`` as a threshold-class answer (module docstring, "Threshold").
+
+    Every threshold SAE is a free SAE with the same D and R once duplicate latents (same atom, never firing
+    together on a D-optimal SAE) are merged, so D*_thr ≥ D*_free and, at equal D, R*_thr ≥ R*_free. If each
+    latent's firing set in ``rec``'s code is realised by a threshold unit, the realised SAE attains both: D and
+    R are proven. P_dec is proven when no D, R-tie padded with duplicates of its lightest atom up to m latents
+    could have a smaller mean weight; otherwise the status is ``limit`` (D and R proven, P not)."""
+    from rdp_exact.sae import ThresholdUnit
+    from rdp_exact.solvers.candidates import threshold_patterns
+
+    pmf, n, m = problem.pmf, problem.pmf.n, problem.width
+    wall = time.perf_counter() - t0
+    patterns = {fp.events: fp for fp in threshold_patterns(pmf, problem.encoder_weights == "binary",
+                                                           max_units=MAX_THRESHOLD_UNITS)}
+    index = {int(e): s for s, e in enumerate(np.asarray(pmf.masks).tolist())}
+    firing = [0] * len(rec.atoms)
+    for event, pattern in rec.code.items():
+        for j in pattern:
+            firing[j] |= 1 << index[int(event)]
+    units = [patterns.get(f) for f in firing]
+    if any(u is None for u in units):
+        info["not_proven_reason"] = ("the free-class optimum's code is not realisable by threshold units "
+                                     "(its D* is a lower bound for the threshold class)")
+        info["declined"] = "free optimum not threshold-realisable"
+        info["notes"] = ("bnb answers the threshold class only when the free optimum is threshold-realisable: "
+                         "use --solver highs",)
+        return Solution(problem, Status.LIMIT, NAME, _version(), wall, bound=rec.D, info=_bnb_info(info))
+    dead = ThresholdUnit(tuple([0] * n), 1)
+    enc = [ThresholdUnit(u.weights, u.threshold) for u in units if u is not None] + [dead] * (m - len(units))
+    atoms = list(rec.atoms) + [0] * (m - len(rec.atoms))
+    sae = CombinatorialSAE.threshold(n, atoms, enc, "integer")
+    ev = sae.evaluate(pmf, problem.k)
+    P = ev.poly(problem.poly_measure)
+    assert abs(ev.distortion - rec.D) <= 1e-12 and abs(ev.rate - rec.R) <= 1e-12, "realisation changes the code"
+    floor = min((_padded_poly_floor(r, search, m) for r in search.dr_ties), default=P)
+    info["budgets_checked"] = "; ".join(x for x in (info.get("budgets_checked"), "threshold class: the free optimum's "
+                                                    "code is realised by threshold units") if x)
+    if P > floor + TOL:
+        info["not_proven_reason"] = (f"D and R proven; P = {P:.6g} not proven: a D, R-tie padded with duplicate "
+                                     f"latents could reach P = {floor:.6g}")
+        return Solution(problem, Status.LIMIT, NAME, _version(), wall, objective=ev.distortion, bound=ev.distortion,
+                        gap=0.0, sae=sae, evaluation=ev, info=_bnb_info(info))
+    return Solution(problem, Status.OPTIMAL, NAME, _version(), wall, objective=ev.distortion, bound=ev.distortion,
+                    gap=0.0, sae=sae, evaluation=ev, info=_bnb_info(info))
+
+
+def _padded_poly_floor(rec: _Record, search: _Search, m: int) -> float:
+    """Least P_dec of ``rec``'s atoms with duplicates added up to m latents: (Σ w + (m − |T|)·min w)/m."""
+    if not rec.atoms:
+        return 0.0
+    w = [poly_weight(bin(a).count("1")) for a in rec.atoms]
+    del search
+    return (sum(w) + (m - len(w)) * min(w)) / m
+
+
+def _bnb_info(info: dict[str, Any]) -> BnbInfo:
+    return from_mapping(BnbInfo, info)

@@ -13,7 +13,7 @@ Methods:
 name      answers                                     module
 ========  ==========================================  ==============================================
 brute     every query, small instances                :mod:`rdp_exact.solvers.brute`
-bnb       free class, integer, min D, no budgets      :mod:`rdp_exact.solvers.bnb_free`
+bnb       integer min D: free class, threshold/P_dec  :mod:`rdp_exact.solvers.bnb_free`
 highs     every query (integer program)               :mod:`rdp_exact.solvers.milp`
 cpsat     every query (same integer program)          :mod:`rdp_exact.solvers.cpsat`
 scip      every query (same integer program)          :mod:`rdp_exact.solvers.scip`
@@ -80,14 +80,17 @@ def _bnb_scope(problem: Problem) -> str | None:
 
     if bnb_free.applies(problem):
         return None
-    if problem.encoder != "free":
-        why = "it handles the free encoder class only"
+    if problem.encoder == "threshold" and problem.poly_measure != "decoder":
+        why = ("in the threshold class it serves P = P_dec only (--poly decoder): the encoder term of P_joint is "
+               "not part of its search")
+    elif problem.encoder not in ("free", "threshold"):
+        why = "it handles the free and threshold encoder classes only"
     elif problem.coefficients != "integer":
         why = "it handles integer coefficients only"
     elif problem.minimize != "distortion":
         why = f"it minimises distortion only (this query minimises {problem.minimize})"
-    elif any(v is not None for v in (problem.max_rate, problem.max_distortion, problem.max_poly)):
-        why = "it does not take budgets (--max-rate, --max-distortion, --max-poly)"
+    elif problem.encoder == "threshold":
+        why = f"n = {problem.pmf.n} is too large to enumerate threshold units (at most 3^9 of them)"
     else:
         why = (f"the instance is outside its range (n ≤ {getattr(bnb_free, 'MAX_N', '?')}, every probability "
                f"> {getattr(bnb_free, 'MIN_PROB', '?')}, table size)")
@@ -230,6 +233,21 @@ def solve(
         log.warning("%s", exc)
         info = method.info_type(requested=name.value, route=why, notes=(*notes, str(exc)))
         return Solution(clamped, Status.LIMIT, chosen, method.version(), time.perf_counter() - t0, info=info)
+    if name is SolverName.AUTO and _declined(sol):
+        # bnb declined after its search (a binding rate/poly budget, a threshold code it cannot realise)
+        chosen, method = SolverName.HIGHS, METHODS[SolverName.HIGHS]
+        why = f"{why}; bnb declined ({sol.info.get('declined')}), so highs"
+        notes = (*notes, f"bnb ran first and declined ({sol.info.get('declined')}; its lower bound on D: "
+                         f"{sol.bound}), so highs answered")
+        rem = budget.remaining()
+        try:
+            with interrupt_at(TimeBudget.after(None if rem is None else 1.05 * max(rem, 0.0) + BACKSTOP_S),
+                              "running highs (stopped past its time limit)"):
+                sol = method.run(clamped, time_limit=None if rem is None else max(rem, 1e-3), threads=threads,
+                                 options=options)
+        except BuildInterrupted as exc:
+            info = method.info_type(requested=name.value, route=why, notes=(*notes, str(exc)))
+            return Solution(clamped, Status.LIMIT, chosen, method.version(), time.perf_counter() - t0, info=info)
     if note is not None and sol.sae is not None and problem.width <= MAX_PAD_WIDTH:
         sol = _pad(sol, problem)
         notes = (f"{note}; the answer is padded back to width {problem.width} with dead latents",)
@@ -237,6 +255,11 @@ def solve(
                         notes=(*notes, *sol.info.get("notes", ())))
     return replace(sol, solver=chosen, solver_version=method.version(), wall_time_s=time.perf_counter() - t0,
                    info=info)
+
+
+def _declined(sol: Solution) -> bool:
+    """Whether ``sol`` is a bnb answer that declined the query after its search (``BnbInfo.declined``)."""
+    return sol.solver == SolverName.BNB and sol.status is Status.LIMIT and bool(sol.info.get("declined"))
 
 
 def _pad(sol: Solution, problem: Problem) -> Solution:

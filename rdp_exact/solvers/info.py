@@ -50,10 +50,41 @@ class BnbInfo(SolverInfo):
     """Atoms helpful on some event (the search universe)."""
     nodes: int | None = None
     """Search nodes visited."""
+    events: int | None = None
+    """Support size N (events with positive probability)."""
+    sets_evaluated: int | None = None
+    """Atom sets whose exact D was computed (every child of every visited node)."""
+    search_s: float | None = None
+    """Seconds from the start of the method to the end of the search (symmetry and local search included)."""
     heuristic_objective: float | None = None
     """D of the local-search incumbent."""
+    heuristic_s: float | None = None
+    """Seconds spent in the local search."""
+    heuristic_restarts: int | None = None
+    """Local-search restarts."""
+    root_bound: float | None = None
+    """Lower bound on D* at the root node (after the root's multiplier tuning), clipped to [0, incumbent]."""
+    root_gap: float | None = None
+    """(D − root_bound)/D for the reported D (the proven D* when optimal): how much the search had to close."""
+    symmetry_group_order: int | None = None
+    """|G| of the concept-automorphism group used for orbital branching (1: none; None: symmetry off)."""
+    symmetry_group_full: bool | None = None
+    """False when a pointwise stabiliser (a subgroup, still valid) replaced the full group."""
+    near_optimal_sets: int | None = None
+    """Valid atom sets with D ≤ D* + TOL examined by the tie-break."""
+    budgets_checked: str | None = None
+    """For a query with budgets: how they were decided (cutoff on D, or the unbudgeted optimum met R/P)."""
+    budget_binds: str | None = None
+    """Set when a rate or poly budget excludes the unbudgeted canonical optimum: bnb does not answer such a
+    query (status ``limit``, bound = unbudgeted D*); ``auto`` then runs the integer program."""
+    declined: str | None = None
+    """Set when the search finished but the method does not answer this query (a binding rate/poly budget, or
+    a threshold-class query whose free optimum is not threshold-realisable); ``auto`` then runs the integer
+    program. The status is ``limit`` and ``bound`` is still a valid lower bound."""
+    ignored_options: tuple[str, ...] | None = None
+    """Options the method did not recognise."""
     not_proven_reason: str | None = None
-    """Why the status is not optimal (time limit, node limit, too many ties)."""
+    """Why the status is not optimal (time limit, node limit, too many ties, a binding budget)."""
 
 
 @dataclass(frozen=True, kw_only=True)

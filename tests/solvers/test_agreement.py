@@ -270,3 +270,114 @@ def test_support_of_only_the_empty_event(solver_key: str, encoder: str) -> None:
                     name, options=dict(options), threads=1)
         assert sol.status is Status.OPTIMAL and sol.is_exact
         assert (sol.rate, sol.distortion, sol.poly) == (0.0, 0.0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------- bnb budgets
+def _bnb_budget_cases() -> list[tuple[str, Problem]]:
+    """Random small free-class min-D queries with distortion, rate and poly budgets at several levels, set
+    from the unbudgeted optimum found by brute force (slack, exact and binding)."""
+    out: list[tuple[str, Problem]] = []
+    for seed in range(1, 7):
+        pmf = _pmf(f"random:n=4,support={6 + seed % 3},seed={seed}")
+        base = Problem(pmf, 2 + seed % 2, 1 + seed % 2)
+        ref = solve(base, "brute", threads=1)
+        d, r, p = ref.distortion, ref.rate, ref.poly
+        for tag, kw in {
+            "D-slack": {"max_distortion": 1.3 * d}, "D-exact": {"max_distortion": d}, "D-infeasible": {"max_distortion": 0.8 * d},
+            "R-slack": {"max_rate": 1.5 * r}, "R-exact": {"max_rate": r}, "R-binding": {"max_rate": 0.7 * r},
+            "P-slack": {"max_poly": p + 0.1}, "P-binding": {"max_poly": 0.5 * p},
+            "DR": {"max_distortion": 1.2 * d, "max_rate": 0.8 * r}, "DRP": {"max_distortion": 2 * d, "max_rate": 2 * r, "max_poly": p},
+        }.items():
+            out.append((f"bnb-{seed}-{tag}", base.with_(**kw)))
+    # a pmf with concept automorphisms (0↔1 with 2↔3, and 0↔2 with 1↔3): orbital branching under a cutoff
+    sym = ConceptPMF.from_events(4, [([0], 3), ([1], 3), ([2], 3), ([3], 3), ([0, 1], 4), ([2, 3], 4),
+                                     ([0, 2], 2), ([1, 3], 2), ([0, 1, 2, 3], 1)], normalize=True)
+    base = Problem(sym, 3, 2)
+    ref = solve(base, "brute", threads=1)
+    for tag, kw in {"D-exact": {"max_distortion": ref.distortion}, "D-infeasible": {"max_distortion": 0.9 * ref.distortion},
+                    "R-binding": {"max_rate": 0.9 * ref.rate}, "DR-slack": {"max_distortion": 2 * ref.distortion,
+                                                                            "max_rate": ref.rate}}.items():
+        out.append((f"bnb-sym-{tag}", base.with_(**kw)))
+    return out
+
+
+@pytest.mark.skipif(not HAVE_BRUTE, reason="needs the brute-force oracle")
+@pytest.mark.parametrize("name,problem", _bnb_budget_cases(), ids=lambda x: x if isinstance(x, str) else "")
+def test_bnb_budgeted_queries_agree_or_decline(name: str, problem: Problem) -> None:
+    """bnb on a budgeted min-D query either proves the brute-force answer (optimal or infeasible) or declines
+    with status limit, a valid lower bound and ``budget_binds`` — only when a rate/poly budget excludes the
+    unbudgeted canonical optimum (docs/solver-dispatch.md)."""
+    sol = solve(problem, "bnb", time_limit=60)
+    truth = solve(problem, "brute", threads=1)
+    free = solve(problem.with_(max_rate=None, max_poly=None, max_distortion=None), "brute", threads=1)
+    rp_slack = within_budgets(problem.with_(max_distortion=None), free.rate, free.distortion, free.poly)
+    if problem.max_distortion is not None and free.distortion > problem.max_distortion + TOL:
+        assert sol.status is Status.INFEASIBLE and truth.status is Status.INFEASIBLE
+        return
+    if rp_slack:
+        _check(problem, sol, None if truth.status is Status.INFEASIBLE else
+               {q: float(truth.value(q)) for q in ("rate", "distortion", "poly")})
+        assert sol.info.budgets_checked
+        return
+    assert sol.status is Status.LIMIT and sol.sae is None and sol.info.budget_binds
+    assert sol.info.declined == "budget binds"
+    assert sol.bound == pytest.approx(free.distortion, abs=1e-9)
+    if truth.status is Status.OPTIMAL:
+        assert sol.bound <= truth.distortion + 1e-9
+
+
+def test_auto_hands_a_binding_budget_from_bnb_to_the_integer_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When ``auto`` picks bnb and a rate budget binds, the integer program answers (same answer as brute)."""
+    from rdp_exact.problem import SolverName
+    from rdp_exact.solvers import auto
+
+    pmf = _pmf("random:n=4,support=7,seed=2")
+    base = Problem(pmf, 2, 2)
+    free = solve(base, "brute", threads=1)
+    pr = base.with_(max_rate=0.6 * free.rate)
+    monkeypatch.setattr(auto, "choose", lambda problem: SolverName.BNB)
+    sol = solve(pr, "auto", time_limit=60, threads=1)
+    assert sol.solver == "highs" and "bnb declined (budget binds)" in sol.info.route
+    truth = solve(pr, "brute", threads=1)
+    _check(pr, sol, {q: float(truth.value(q)) for q in ("rate", "distortion", "poly")})
+
+
+@pytest.mark.skipif(not HAVE_BRUTE, reason="needs the brute-force oracle")
+@pytest.mark.parametrize("weights", ["ternary", "binary"])
+def test_bnb_threshold_class_agrees_where_realisable(weights: str) -> None:
+    """Threshold class with P = P_dec: bnb proves the brute-force answer when the free optimum's code is realised
+    by threshold units (and no duplicate-padded tie could lower P); otherwise it declines with status limit and
+    a valid lower bound — a proven D and R when it did realise the code."""
+    proven = declined = 0
+    for seed in (1, 3, 5, 7, 9, 11):
+        pmf = _pmf(f"random:n=3,support={5 + seed % 3},seed={seed}")
+        for m, k, kw in ((2, 1, {}), (2, 2, {}), (2, 2, {"max_distortion": 0.6 * pmf.expected_sparsity()}),
+                         (2, 1, {"max_distortion": 0.0})):
+            pr = Problem(pmf, m, k, encoder="threshold", poly="decoder", encoder_weights=weights, **kw)  # type: ignore[arg-type]
+            sol = solve(pr, "bnb", time_limit=60)
+            truth = solve(pr, "brute", threads=1)
+            if truth.status is Status.INFEASIBLE:
+                assert sol.status is Status.INFEASIBLE
+                continue
+            if sol.status is Status.OPTIMAL:
+                proven += 1
+                _check(pr, sol, {q: float(truth.value(q)) for q in ("rate", "distortion", "poly")})
+                assert sol.sae is not None and sol.sae.encoder is not None  # a real threshold SAE
+                continue
+            declined += 1
+            assert sol.status is Status.LIMIT and sol.bound is not None and sol.info.not_proven_reason
+            assert sol.bound <= truth.distortion + 1e-9
+            assert (sol.sae is None) == (sol.info.declined is not None)
+            if sol.sae is not None:  # realised: D and R are proven, P is not
+                assert sol.distortion == pytest.approx(truth.distortion, abs=1e-9)
+                assert sol.rate == pytest.approx(truth.rate, abs=1e-9)
+                assert sol.poly >= truth.poly - 1e-9
+    assert proven >= 3, (proven, declined)
+
+
+def test_bnb_threshold_class_needs_p_dec() -> None:
+    pr = Problem(_pmf("random:n=3,support=5,seed=1"), 2, 1, encoder="threshold")  # P_joint by default
+    from rdp_exact.errors import SolverUnavailable
+
+    with pytest.raises(SolverUnavailable, match="P_dec only"):
+        solve(pr, "bnb")

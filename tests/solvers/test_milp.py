@@ -162,7 +162,10 @@ def test_auto_prefers_brute_only_when_affordable() -> None:
     small = Problem(builtin("cooccur3"), 2, 1)
     large = Problem(from_spec("random:n=10,support=64,seed=1"), 5, 2)
     for pr in (small, large):
-        expected = "brute" if brute.affordable(pr) else "bnb" if bnb_free.preferred(pr) else "highs"
+        measured = auto.measured_choice(pr)
+        expected = ("brute" if brute.affordable(pr) else measured.method if measured is not None
+                    else "bnb" if bnb_free.preferred(pr) else "highs")
         assert auto.choose(pr) == expected
     assert auto.choose(large) != "brute"
-    assert auto.choose(large.with_(max_rate=1.0)) == "highs"  # budgets: neither brute force nor bnb
+    # a rate budget may bind (then bnb declines), so auto starts with neither brute force nor bnb
+    assert auto.choose(large.with_(max_rate=1.0)) not in ("brute", "bnb")

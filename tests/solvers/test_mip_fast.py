@@ -13,7 +13,7 @@ import pytest
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.generators import builtin, from_spec
 from rdp_exact.problem import Problem, Status
-from rdp_exact.solvers import bnb_free, milp, solve
+from rdp_exact.solvers import bnb_free, choose_solver, milp, solve
 
 
 def _instances() -> list[tuple[str, int, int]]:
@@ -89,9 +89,11 @@ def test_time_limit_gives_limit_not_optimal() -> None:
 def test_scope_and_dispatch() -> None:
     pmf = from_spec("random:n=5,support=12,seed=3")
     assert bnb_free.applies(Problem(pmf, 2, 2))
+    for kw in ({"max_rate": 1.0}, {"max_poly": 0.1}, {"max_distortion": 0.5}):  # budgeted min D: see test_agreement
+        assert bnb_free.applies(Problem(pmf, 2, 2, **kw))
+        with pytest.raises(InvalidArgument):
+            milp.solve(Problem(pmf, 2, 2, **kw), options={"formulation": "bnb"})
     for kw in (
-        {"max_rate": 1.0},
-        {"max_poly": 0.1},
         {"coefficients": "disjoint"},
         {"minimize": "rate", "max_distortion": 2.0},
         {"encoder": "threshold"},
@@ -104,9 +106,7 @@ def test_scope_and_dispatch() -> None:
             milp.solve(pr, options={"formulation": "bnb"})
     pr = Problem(pmf, 2, 2)
     auto = solve(pr, "auto")
-    assert auto.solver in ("brute", "bnb", "highs")
-    if auto.solver != "brute":
-        assert auto.solver == ("bnb" if bnb_free.preferred(pr) else "highs")
+    assert auto.solver == choose_solver(pr)
     # --solver highs always runs HiGHS (the branch-and-bound is its own method)
     forced = milp.solve(pr, options={"interface": "highspy"})
     assert forced.solver == "highs" and forced.info["formulation"] == "pattern"
