@@ -254,6 +254,26 @@ def support_objective(dgp: DGP, device: Any = "cpu", dtype: Any = None) -> tuple
     return X, w
 
 
+def support_factors(dgp: DGP, device: Any = "cpu", dtype: Any = None) -> tuple[Any, Any, Any]:
+    """The rows of :func:`support_objective` as coordinates times a basis: (C [N', r], E [r, d], π [N']) with
+    x(S) = C_S E for every event with π(S) > 0. C is the indicator and E = V (r = n) when n ≤ d, else C holds
+    the support points themselves and E = I_d (r = d); the closed-form expected TopK objective works in r
+    dimensions (:mod:`sae_train.models.topk_expected`). Needs an exact DGP."""
+    import torch
+
+    if not dgp.exact:
+        raise InvalidArgument("the expected objective needs an exact DGP (constant magnitudes, no noise)")
+    dtype = dtype or torch.float32
+    probs = np.asarray(dgp.pmf.probs, dtype=np.float64)
+    keep = probs > 0
+    if dgp.n <= dgp.d:
+        C, E = dgp.pmf.indicator[keep].astype(np.float64), dgp.V
+    else:
+        C, E = dgp.support_points()[keep], np.eye(dgp.d)
+    return (torch.tensor(C, dtype=dtype, device=device), torch.tensor(E, dtype=dtype, device=device),
+            torch.tensor(probs[keep] / probs[keep].sum(), dtype=dtype, device=device))
+
+
 def sample(dgp: DGP, num: int, *, seed: int = 0, device: Any = "cpu", dtype: Any = None) -> Any:
     """``num`` samples x [num, d] from a fresh :class:`Sampler` (convenience)."""
     if num < 1:

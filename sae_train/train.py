@@ -7,7 +7,9 @@ and runs one training loop for all of them:
 1. draw a batch x [batch, d] from the DGP (one shared stream seeded by ``data_seed``); on an exact DGP
    with a per-sample architecture the batch is passed as its distinct support points weighted by
    count/batch (same loss and gradient, fewer rows; ``compress_batch``), and with
-   ``objective='expected'`` every step uses all support points weighted by π instead of a sample;
+   ``objective='expected'`` every step uses all support points weighted by π instead of a sample (for TopK
+   the loss and gradient are then computed in closed form, without autograd:
+   :mod:`sae_train.models.topk_expected`, ``closed_form``);
 2. forward every SAE, per-SAE losses [B]; an SAE whose loss is not finite or exceeds
    ``diverge_factor`` × max(its first loss, E||x||² of the first batch, 1e−8) is marked **diverged** at this
    step and frozen from then on (its updates are masked, the others continue unaffected);
@@ -39,11 +41,13 @@ import torch
 
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.validate import check_distinct
-from sae_train.data import DGP, Sampler, support_objective
+from sae_train.data import DGP, Sampler, support_factors, support_objective
 from sae_train.evaluate import SAEMetrics, evaluate
 from sae_train.models import ARCHITECTURES, INITS, BatchedSAE, build_model, get_architecture
-from sae_train.models.base import row_mean
+from sae_train.models.base import SAEOutput, row_mean
 from sae_train.models.init import init_from_atoms, init_mono, init_random
+from sae_train.models.topk import TopKSAE
+from sae_train.models.topk_expected import TopKExpectedObjective
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +158,10 @@ class TrainConfig:
     once, weighted by its count (the same loss and gradient as the full batch, with ≤ N rows)."""
     threads: int = 0
     """Torch CPU threads during training (0: leave torch's setting unchanged)."""
+    closed_form: bool = True
+    """Expected objective with TopK: compute the loss and gradient in closed form from the support's
+    coordinates (:mod:`sae_train.models.topk_expected`: the same values as autograd over the N support rows,
+    without forming them); False: autograd over the support rows weighted by π."""
 
     def __post_init__(self) -> None:
         cls = get_architecture(self.arch)
@@ -418,6 +426,22 @@ def batch_source(dgp: DGP, cfg: TrainConfig, device: torch.device,
     return lambda: (sampler.next(cfg.batch_size), None)
 
 
+def closed_form_objective(dgp: DGP, cfg: TrainConfig, model: BatchedSAE) -> TopKExpectedObjective | None:
+    """The closed-form expected objective of ``model`` when ``cfg`` asks for the expected objective of a TopK
+    model with ``closed_form`` (else None: each step runs autograd on the rows of :func:`batch_source`)."""
+    if cfg.objective != "expected" or not cfg.closed_form or not isinstance(model, TopKSAE):
+        return None
+    check_dgp(dgp, cfg)
+    return TopKExpectedObjective(model, *support_factors(dgp, model.W_enc.device, model.W_enc.dtype))
+
+
+def _zero_grads_of_inactive(model: BatchedSAE, active: torch.Tensor) -> None:
+    """Set the gradient of every SAE with ``active[b]`` false to zero (NaN-safe)."""
+    for p in model.trainable().values():
+        if p.grad is not None:
+            p.grad = torch.where(active.reshape((-1,) + (1,) * (p.ndim - 1)), p.grad, torch.zeros_like(p.grad))
+
+
 def _divergence(loss: torch.Tensor, ref: torch.Tensor, factor: float) -> torch.Tensor:
     """[B] bool: loss not finite or above factor × ref."""
     return ~torch.isfinite(loss) | (loss > factor * ref)
@@ -457,6 +481,7 @@ def _train(
     dtype = DTYPES[cfg.dtype]
     lr = torch.tensor([s.lr for s in specs], dtype=dtype, device=device)
     opt = BatchedAdam(model.trainable(), lr, cfg.betas, cfg.eps)
+    closed = closed_form_objective(dgp, cfg, model)
     next_batch = batch_source(dgp, cfg, device, dtype)
     active = torch.ones(B, dtype=torch.bool, device=device)
     stop_step: list[int | None] = [None] * B
@@ -469,12 +494,18 @@ def _train(
         if cfg.log_every and step % cfg.log_every == 0:
             mets = evaluate(model, dgp, samples=min(cfg.eval_samples, 8192))
             history += _history_rows(step, mets, last_loss.tolist(), [s is not None for s in stop_step])
-        x, w = next_batch()
-        out = model(x, training=True, weights=w)
-        parts = model.loss(x, out, w)
-        loss = parts.total.detach()
+        out: SAEOutput | None = None
+        if closed is not None:  # loss and gradient of every SAE, no autograd
+            loss = closed.loss_and_grad(model)
+        else:
+            x, w = next_batch()
+            out = model(x, training=True, weights=w)
+            parts = model.loss(x, out, w)
+            loss = parts.total.detach()
         if ref is None:
-            scale = torch.clamp(row_mean((x * x).sum(-1)[None], w)[0], min=REF_FLOOR)
+            msq = (torch.tensor(closed.mean_sq_norm, dtype=loss.dtype, device=device) if closed is not None
+                   else row_mean((x * x).sum(-1)[None], w)[0])
+            scale = torch.clamp(msq, min=REF_FLOOR)
             ref = torch.where(torch.isfinite(loss), torch.maximum(loss, scale), scale)
         bad = active & _divergence(loss, ref, cfg.diverge_factor)
         if bool(bad.any()):
@@ -483,12 +514,17 @@ def _train(
                 log.warning("SAE %d diverged at step %d (loss %s); its training is stopped", b, step, loss[b].item())
             active = active & ~bad
         last_loss = torch.where(active | bad, loss, last_loss)
-        model.zero_grad(set_to_none=True)
-        torch.where(active, parts.total, torch.zeros_like(parts.total)).sum().backward()
+        if out is None:
+            if not bool(active.all()):
+                _zero_grads_of_inactive(model, active)
+        else:
+            model.zero_grad(set_to_none=True)
+            torch.where(active, parts.total, torch.zeros_like(parts.total)).sum().backward()
         if normalize and cfg.project_decoder_grad:
             model.project_decoder_grad()
         opt.step(active)
-        model.update_statistics(out, active)
+        if out is not None:
+            model.update_statistics(out, active)
         if normalize:
             if bool(active.all()):
                 model.normalize_decoder_rows()

@@ -44,6 +44,11 @@ def cmd_train(
         typer.Option("--compress-batch/--no-compress-batch",
                      help="exact DGP: each distinct event of a batch once, weighted by its count (same gradient)"),
     ] = True,
+    closed_form: Annotated[
+        bool,
+        typer.Option("--closed-form/--no-closed-form",
+                     help="--objective expected with TopK: loss and gradient in closed form (same values as autograd)"),
+    ] = True,
     magnitudes: Annotated[str, typer.Option("--magnitudes", help="constant | uniform | exponential")] = "constant",
     noise: Annotated[float, typer.Option("--noise", help="std of Gaussian noise on x")] = 0.0,
     dgp_seed: Annotated[int, typer.Option("--dgp-seed", help="seed of the concept directions V")] = 0,
@@ -87,6 +92,7 @@ def cmd_train(
             objective=objective,
             threads=threads,
             compress_batch=compress_batch,
+            closed_form=closed_form,
         )
         resolve_device(cfg.device)
         check_run_dir(out)

@@ -3,6 +3,7 @@ contained, configs are validated."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -55,6 +56,31 @@ def test_batched_equals_one_at_a_time_loop(arch: str) -> None:
             torch.testing.assert_close(res.model.log_threshold[b], model.log_threshold[0], atol=1e-7, rtol=0)
         if arch == "batchtopk":
             torch.testing.assert_close(res.model.threshold[b], model.threshold[0], atol=1e-7, rtol=0)
+
+
+@pytest.mark.parametrize("d", [4, 2])  # n = 3 concepts orthonormal in d = 4, or interfering in d = 2
+def test_closed_form_expected_training_equals_the_one_at_a_time_loop(d: int) -> None:
+    """``objective='expected'`` trains TopK with the closed-form loss and gradient; the single-SAE reference loop
+    runs autograd on the π-weighted support rows. Same weights (float64), a diverging SAE stopped at the same
+    step and the others unaffected."""
+    dgp = DGP.make(builtin("cooccur3"), d, seed=0)
+    cfg = TrainConfig(arch="topk", width=3, k=(1, 2), lr=(1e-2, 1e30), steps=60, seeds=(0, 1), device="cpu",
+                      dtype="float64", objective="expected")
+    res = train(dgp, cfg)
+    ref = train_loop_reference(dgp, cfg)
+    autograd = train(dgp, dataclasses.replace(cfg, closed_form=False))
+    assert res.diverged == autograd.diverged
+    assert res.diverged_step == autograd.diverged_step
+    assert any(res.diverged) and not all(res.diverged)
+    for b, (model, stopped) in enumerate(ref):
+        assert (stopped is not None) == res.diverged[b]
+        if res.diverged[b]:
+            assert stopped == res.diverged_step[b]
+            continue
+        for name in PARAMS:
+            torch.testing.assert_close(getattr(res.model, name)[b], getattr(model, name)[0], atol=1e-7, rtol=0)
+            torch.testing.assert_close(getattr(res.model, name)[b], getattr(autograd.model, name)[b], atol=1e-7,
+                                       rtol=0)
 
 
 def test_diverging_sae_is_stopped_without_harming_the_others() -> None:

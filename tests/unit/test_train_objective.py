@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from rdp_exact.errors import InvalidArgument
-from rdp_exact.generators import builtin
-from sae_train.data import DGP, Sampler, support_objective
+from rdp_exact.generators import builtin, independent
+from sae_train.data import DGP, Sampler, support_factors, support_objective
 from sae_train.evaluate import evaluate_exact
 from sae_train.models.topk import topk_relu
+from sae_train.models.topk_expected import TopKExpectedObjective
 from sae_train.train import TrainConfig, make_model, train
 
 PER_SAMPLE = ("topk", "relu", "jumprelu")
@@ -69,6 +70,58 @@ def test_expected_gradient_is_the_mean_of_sampled_gradients(arch: str) -> None:
     tol = 5 * se + 1e-9
     assert bool(((mean - g_exp).abs() <= tol).all()), float(((mean - g_exp).abs() / tol).max())
     assert not bool(((mean - g_uniform).abs() <= tol).all())
+    if arch == "topk":  # the closed form (what training uses) passes the same check
+        model.zero_grad(set_to_none=True)
+        TopKExpectedObjective(model, *support_factors(dgp, dtype=torch.float64)).loss_and_grad(model)
+        g_closed = torch.cat([p.grad.flatten() for p in model.trainable().values()])
+        assert bool(((mean - g_closed).abs() <= tol).all()), float(((mean - g_closed).abs() / tol).max())
+
+
+CLOSED_FORM_CASES = [  # (pmf, d, width, k values, zero_bias): n < d, n = d, n > d (non-orthogonal), k = m
+    (builtin("cooccur3"), 4, 3, (1, 2), False),
+    (independent([0.3, 0.5, 0.2, 0.4]), 4, 5, (2, 5), False),
+    (independent([0.3, 0.2, 0.25, 0.4, 0.1]), 3, 4, (1, 3), False),
+    (builtin("cooccur3"), 5, 4, (2,), True),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CLOSED_FORM_CASES)))
+@pytest.mark.parametrize("chunk", [1, None])
+def test_closed_form_expected_loss_and_gradient_equal_autograd(case: int, chunk: int | None) -> None:
+    """The closed-form TopK objective gives the π-weighted loss over the support rows and its autograd gradient
+    (float64, random weights and biases, per-SAE k, SAEs processed one at a time or in one chunk)."""
+    pmf, d, width, ks, zero_bias = CLOSED_FORM_CASES[case]
+    dgp = DGP.make(pmf, d, seed=case)
+    cfg = TrainConfig(arch="topk", width=width, k=ks, steps=1, seeds=(0, 1, 2), dtype="float64", device="cpu",
+                      zero_bias=zero_bias)
+    model = make_model(dgp, cfg, cfg.specs())
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(case)
+        for p in model.trainable().values():
+            p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    X, pi = support_objective(dgp, dtype=torch.float64)
+    loss_ref, g_ref = _grads(model, X, pi)
+    model.zero_grad(set_to_none=True)
+    obj = TopKExpectedObjective(model, *support_factors(dgp, dtype=torch.float64), chunk=chunk)
+    loss = obj.loss_and_grad(model)
+    assert set(model.trainable()) == ({"W_enc", "W_dec"} if zero_bias else {"W_enc", "b_enc", "W_dec", "b_dec"})
+    g_closed = torch.cat([p.grad.flatten() for p in model.trainable().values()])
+    torch.testing.assert_close(loss, loss_ref, atol=1e-10, rtol=0)
+    torch.testing.assert_close(g_closed, g_ref, atol=1e-10, rtol=0)
+    assert float(g_ref.abs().max()) > 1e-3  # a nontrivial gradient was compared
+    assert obj.mean_sq_norm == pytest.approx(float(pi @ (X * X).sum(-1)), abs=1e-12)
+
+
+def test_closed_form_topk_selection_keeps_k_latents_and_breaks_ties_by_index() -> None:
+    dgp = DGP.make(builtin("cooccur3"), 4, seed=0)
+    cfg = TrainConfig(arch="topk", width=4, k=(2,), steps=1, seeds=(0,), dtype="float64", device="cpu")
+    obj = TopKExpectedObjective(make_model(dgp, cfg, cfg.specs()), *support_factors(dgp, dtype=torch.float64))
+    rows = [[3.0, 1.0, 3.0, 3.0], [1.0, 2.0, 2.0, 0.5], [0.5, -1.0, 0.0, -2.0], [4.0, 4.0, 4.0, 4.0]]
+    want = [[1, 0, 1, 0], [0, 1, 1, 0], [1, 0, 0, 0], [1, 1, 0, 0]]  # k = 2; ReLU drops z ≤ 0
+    z = torch.tensor(rows, dtype=torch.float64).t().reshape(4, 1, 4).contiguous()  # [m, c = 1, N = 4]
+    mask = torch.empty_like(z)
+    obj._select(z, torch.tensor([2]), mask)
+    assert mask[:, 0, :].t().tolist() == want
 
 
 def _topk_reference(z: np.ndarray, k: list[int]) -> np.ndarray:
