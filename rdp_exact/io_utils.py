@@ -331,6 +331,67 @@ def sigterm_as_interrupt() -> Iterator[None]:
                 signal.signal(sig, handler)
 
 
+def optimize_interruptibly(model: Any) -> None:
+    """Run a pyscipopt ``model``'s solve so that SIGTERM/SIGHUP stop it like Ctrl-C.
+
+    SCIP's search runs in C and never returns to the interpreter, so Python-level handlers (such as those of
+    :func:`sigterm_as_interrupt`) would wait for it to finish (hours on a hard MINLP). Here the solve runs
+    without the GIL (``optimizeNogil``) while a watcher thread waits on the interpreter's signal wake-up fd;
+    on a terminating signal it calls ``model.interruptSolve()``, SCIP returns with status ``userinterrupt``,
+    and the pending Python handler then raises in the main thread as usual. Ctrl-C is handled by SCIP itself.
+    Outside the main thread, or where the wake-up fd is in use, it is a plain ``optimize()``.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(model, "optimizeNogil"):
+        model.optimize()
+        return
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        os.close(r)
+        os.close(w)
+        model.optimize()
+        return
+    if old_fd != -1:  # someone else (an event loop) owns the wake-up fd: leave it alone
+        signal.set_wakeup_fd(old_fd)
+        os.close(r)
+        os.close(w)
+        model.optimize()
+        return
+    stop = threading.Event()
+    stopping = {int(signal.SIGTERM), int(getattr(signal, "SIGHUP", signal.SIGTERM))}
+
+    def watch() -> None:
+        import select
+
+        while not stop.is_set():
+            ready, _, _ = select.select([r], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if stopping & set(data):
+                with contextlib.suppress(Exception):
+                    model.interruptSolve()
+                return
+
+    watcher = threading.Thread(target=watch, name="rdp-scip-signal-watch", daemon=True)
+    watcher.start()
+    try:
+        model.optimizeNogil()
+    finally:
+        stop.set()
+        watcher.join()
+        signal.set_wakeup_fd(-1)
+        os.close(r)
+        os.close(w)
+
+
 def csv_cell(value: Any) -> str:
     """One CSV cell in the project's conventions: empty for None or NaN, ``true``/``false`` for booleans,
     ``inf``/``-inf`` for infinities, ``repr`` for other floats (round-trips exactly), ``str`` otherwise."""

@@ -68,6 +68,7 @@ import numpy as np
 
 from rdp_exact.classes.problem import ClassProblem, ClassSolution, RealSAE, finish
 from rdp_exact.errors import SolverUnavailable
+from rdp_exact.io_utils import optimize_interruptibly
 from rdp_exact.problem import Status
 
 #: SCIP's feasibility tolerance (its default); the dual bound can sit about this much below the optimum.
@@ -409,7 +410,7 @@ def solve_minlp(problem: ClassProblem, *, time_limit: float | None = None, threa
     start_kind = None
     if start is not None:
         start_kind = "complete" if _add_start(model, v, problem, start) else "partial"
-    model.optimize()
+    optimize_interruptibly(model)
     scip_status = model.getStatus()
     N, n, m = v["N"], v["n"], problem.width
     bound = float(model.getDualbound())

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from rdp_exact.errors import InvalidArgument
+from rdp_exact.io_utils import optimize_interruptibly
 from rdp_exact.problem import Problem, Solution, Status
 from rdp_exact.solvers.limits import BuildInterrupted
 from rdp_exact.solvers.milp import OBJ_MULT, _rows_csr
@@ -120,7 +121,7 @@ class ScipBackend:
             if left <= 0:
                 raise BuildInterrupted("time limit reached while building the SCIP model")
             m.setParam("limits/time", left)
-        m.optimize()
+        optimize_interruptibly(m)
         name = str(m.getStatus())
         has_sol = m.getNSols() > 0
         x = None

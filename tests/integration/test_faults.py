@@ -149,3 +149,25 @@ def test_fifo_output_is_written_through(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # never replaced by a regular file
     assert json.loads(got[0])["problem"]["width"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]  # no temporary file left
+
+
+def test_sigterm_stops_a_scip_solve_running_in_c(tmp_path: Path) -> None:
+    """SCIP's search never returns to the interpreter; SIGTERM must still stop it (exit 130, nothing written),
+    not wait for the solver's own time limit."""
+    out = tmp_path / "sol.json"
+    argv = [sys.executable, "-m", "rdp", "solve", "cooccur3", "--width", "2", "--k", "1", "--class", "real-codes",
+            "--decoder-bias", "--time-limit", "300", "--json", str(out)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(8)  # imports and the short start search; SCIP is then searching
+        assert proc.poll() is None, "the solve finished before the signal: the instance is too easy for this test"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("SIGTERM did not stop the SCIP solve within 60 s") from None
+        waited = time.monotonic() - t0
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert waited < 60 and not out.exists()
