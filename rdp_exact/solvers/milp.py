@@ -188,6 +188,14 @@ class HighspyBackend(_HighsBase):
         if bound is not None and math.isfinite(bound):
             bound_u = (bound - offset) / (objective.unit * OBJ_MULT) + objective.const
         status, status_name = highs_status(h, has_sol)
+        if status_name == "Solve error" and options.get("presolve") != "off":
+            # HiGHS 1.16's presolve can fail on a row with very large integer coefficients (a P budget at an
+            # attainable value: coefficients up to 2^40 beside one of ~10^3); the same model solves without it
+            left = None if time_limit is None else max(float(time_limit) - (time.perf_counter() - t0), 1e-3)
+            again = self.solve(model, objective, time_limit=left, threads=threads,
+                               options={**options, "presolve": "off"}, hint=hint)
+            again.info["presolve_off_after_solve_error"] = True
+            return again
         return RawResult(
             status,
             x,
@@ -283,6 +291,14 @@ class PyomoBackend(_HighsBase):
             bound_u = (res.best_objective_bound - offset) / scale + objective.const
         h = opt._solver_model  # noqa: SLF001 - the highspy object behind appsi, for its status and node count
         status, status_name = highs_status(h, has_sol)
+        if status_name == "Solve error":
+            # appsi's model of a row with very large integer coefficients (a P budget at an attainable value)
+            # can end in HiGHS "Solve error" where the same rows passed through highspy solve: use that path
+            left = None if time_limit is None else max(float(time_limit) - (time.perf_counter() - t0), 1e-3)
+            direct = HighspyBackend().solve(model, objective, time_limit=left, threads=threads, options=options,
+                                            hint=hint)
+            direct.info["pyomo_solve_error"] = "HiGHS via Pyomo/appsi ended in 'Solve error'; answered via highspy"
+            return direct
         nodes = int(h.getInfo().mip_node_count)
         return RawResult(
             status,

@@ -285,9 +285,31 @@ def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> 
         val = float(objective.const)
         return RawResult(Status.OPTIMAL, x, val, val, 0.0, {"trivial": True})
     try:
-        return backend.solve(model, objective, **kw)
+        res = backend.solve(model, objective, **kw)
+        if _point_disagrees(res, objective) and kw.get("hint") is not None:
+            # HiGHS 1.16 given a warm start can report the optimum's objective with the warm-start point
+            # (seen through highspy and Pyomo/appsi): solve again without the hint
+            first = res
+            res = backend.solve(model, objective, **{**kw, "hint": None})
+            res.info["resolved_without_hint"] = (f"the engine's point was worth {objective.value(first.x)} units, "
+                                                 f"its reported objective {first.objective}")
     except BuildInterrupted as exc:
         return RawResult(Status.LIMIT, None, None, None, 0.0, {"interrupted": str(exc)})
+    if _point_disagrees(res, objective):
+        # never trust the engine's objective over the point it returned: keep the point, report its own value
+        assert res.x is not None
+        log.warning("%s returned a point worth %s units while reporting %s; not a proof", backend.name,
+                    objective.value(res.x), res.objective)
+        res.info["point_mismatch"] = f"point worth {objective.value(res.x)} units, reported {res.objective}"
+        res.objective = float(objective.value(res.x))
+        if res.status is Status.OPTIMAL:
+            res.status = Status.FEASIBLE
+    return res
+
+
+def _point_disagrees(res: RawResult, objective: IntExpr) -> bool:
+    """Whether the returned point's exact objective (integer units) differs from the reported one."""
+    return res.x is not None and res.objective is not None and abs(objective.value(res.x) - res.objective) > 0.5
 
 
 def _check_infeasible(model: LinModel, point: np.ndarray | None, res: RawResult) -> None:
