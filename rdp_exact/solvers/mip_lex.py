@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Scale of P weights (w − ρ) in integer rows/objectives.
 POLY_UNIT = 2.0**-40
+#: A returned point worth more than this (true units) away from the engine's reported objective is a wrong point.
+POINT_MISMATCH = 1e-6
 #: Largest proof tolerance (true units) that may still be reported as OPTIMAL.
 MAX_PROOF_TOL = 0.5 * TOL
 
@@ -175,7 +177,8 @@ def solve_lex(
             if rem is not None and rem <= 0:
                 res = RawResult(Status.LIMIT, None, None, None, 0.0, {"skipped": "no time left"})
             else:
-                res = _solve(backend, model, expr, time_limit=rem, threads=threads, options=opts, hint=start)
+                res = _solve(backend, model, expr, time_limit=rem, threads=threads, options=opts, hint=start,
+                             check_point=True)
             if res.status is Status.INFEASIBLE:
                 _check_infeasible(model, start, res)
             if res.x is None and res.status is not Status.INFEASIBLE and start is not None and model.satisfies(start):
@@ -273,7 +276,8 @@ def _stage(qty: str, status: Status | str, value: float | None, bound: float | N
                      wall_s=time.perf_counter() - ts, engine=dict(engine))
 
 
-def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> RawResult:
+def _solve(backend: Backend, model: LinModel, objective: IntExpr, *, check_point: bool = False,
+           **kw: Any) -> RawResult:
     """``backend.solve``, except that a model without columns (e.g. a support of only the empty event:
     no candidate atom) is decided here: its rows are constants, so it is feasible iff the empty point
     satisfies them, and the objective is its constant (backends report such models as unknown). A model
@@ -286,7 +290,7 @@ def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> 
         return RawResult(Status.OPTIMAL, x, val, val, 0.0, {"trivial": True})
     try:
         res = backend.solve(model, objective, **kw)
-        if _point_disagrees(res, objective) and kw.get("hint") is not None:
+        if check_point and _point_disagrees(res, objective) and kw.get("hint") is not None:
             # HiGHS 1.16 given a warm start can report the optimum's objective with the warm-start point
             # (seen through highspy and Pyomo/appsi): solve again without the hint
             first = res
@@ -295,7 +299,7 @@ def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> 
                                                  f"its reported objective {first.objective}")
     except BuildInterrupted as exc:
         return RawResult(Status.LIMIT, None, None, None, 0.0, {"interrupted": str(exc)})
-    if _point_disagrees(res, objective):
+    if check_point and _point_disagrees(res, objective):
         # never trust the engine's objective over the point it returned: keep the point, report its own value
         assert res.x is not None
         log.warning("%s returned a point worth %s units while reporting %s; not a proof", backend.name,
@@ -308,8 +312,14 @@ def _solve(backend: Backend, model: LinModel, objective: IntExpr, **kw: Any) -> 
 
 
 def _point_disagrees(res: RawResult, objective: IntExpr) -> bool:
-    """Whether the returned point's exact objective (integer units) differs from the reported one."""
-    return res.x is not None and res.objective is not None and abs(objective.value(res.x) - res.objective) > 0.5
+    """Whether the returned point's exact objective (integer units) differs from the reported one by more than
+    :data:`POINT_MISMATCH` in true units (the engine's float objective carries rounding error of ~1e−9 on
+    large integer scales, far below any real disagreement). Used for the D and R stages; the P stages' objectives
+    (units of 2^-40, Dinkelbach) are checked by re-evaluation in their own loop."""
+    if res.x is None or res.objective is None:
+        return False
+    diff = abs(objective.value(res.x) - res.objective)
+    return diff > max(0.5, res.resolution) and diff * objective.unit > POINT_MISMATCH
 
 
 def _check_infeasible(model: LinModel, point: np.ndarray | None, res: RawResult) -> None:
