@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +82,10 @@ class TimeBudget:
             raise BuildInterrupted(f"time limit reached while {what}")
 
 
+#: Interval (s) at which the deadline timer of :func:`interrupt_at` fires again after its first shot.
+RETRY_S = 0.05
+
+
 @contextmanager
 def interrupt_at(budget: TimeBudget, what: str) -> Iterator[None]:
     """Raise :class:`BuildInterrupted` inside the block when ``budget`` runs out (SIGALRM timer).
@@ -108,13 +113,17 @@ def interrupt_at(budget: TimeBudget, what: str) -> Iterator[None]:
         yield  # an outer timer fires first; cooperative checks only
         return
 
-    def _raise(signum: int, frame: object) -> None:
+    def _raise(signum: int, frame: Any) -> None:
+        # An exception raised inside a destructor or a callback from C is swallowed (and reported as
+        # "unraisable"): there, only ask again shortly; the timer also repeats every RETRY_S until the block ends.
+        if frame is not None and frame.f_code.co_name == "__del__":
+            return
         raise BuildInterrupted(f"time limit reached while {what}")
 
     t0 = time.perf_counter()
     old_handler = signal.signal(signal.SIGALRM, _raise)
     try:
-        signal.setitimer(signal.ITIMER_REAL, rem)
+        signal.setitimer(signal.ITIMER_REAL, rem, RETRY_S)
         yield
     finally:
         try:
