@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from rdp_exact.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from rdp_exact.classes import ClassProblem
 
 #: Seconds given to a query that only SCIP's global MINLP answers (real-codes with k ≥ 2 or a bias) when the
 #: user sets no ``--time-limit``: spatial branch and bound proves only tiny instances of these classes
@@ -14,7 +18,7 @@ from rdp_exact.errors import InvalidArgument
 DEFAULT_SCIP_LIMIT = 60.0
 
 
-def default_limit(problem, time_limit: float | None) -> float | None:  # type: ignore[no-untyped-def]
+def default_limit(problem: ClassProblem, time_limit: float | None) -> float | None:
     """``time_limit``, or :data:`DEFAULT_SCIP_LIMIT` (announced on stderr) when it is None and ``auto`` routes
     ``problem`` to SCIP."""
     from rich.console import Console

@@ -288,15 +288,18 @@ def _solve(backend: Backend, model: LinModel, objective: IntExpr, *, check_point
             return RawResult(Status.INFEASIBLE, None, None, None, 0.0, {"trivial": True})
         val = float(objective.const)
         return RawResult(Status.OPTIMAL, x, val, val, 0.0, {"trivial": True})
+    t0 = time.perf_counter()
     try:
         res = backend.solve(model, objective, **kw)
         if check_point and _point_disagrees(res, objective) and kw.get("hint") is not None:
             # HiGHS 1.16 given a warm start can report the optimum's objective with the warm-start point
-            # (seen through highspy and Pyomo/appsi): solve again without the hint
-            first = res
-            res = backend.solve(model, objective, **{**kw, "hint": None})
-            res.info["resolved_without_hint"] = (f"the engine's point was worth {objective.value(first.x)} units, "
-                                                 f"its reported objective {first.objective}")
+            # (seen through highspy and Pyomo/appsi): solve again without the hint, in the time left
+            assert res.x is not None
+            note = f"the engine's point was worth {objective.value(res.x)} units, its reported objective {res.objective}"
+            limit = kw.get("time_limit")
+            left = None if limit is None else max(float(limit) - (time.perf_counter() - t0), 1e-3)
+            res = backend.solve(model, objective, **{**kw, "hint": None, "time_limit": left})
+            res.info["resolved_without_hint"] = note
     except BuildInterrupted as exc:
         return RawResult(Status.LIMIT, None, None, None, 0.0, {"interrupted": str(exc)})
     if check_point and _point_disagrees(res, objective):

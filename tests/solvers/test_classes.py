@@ -46,11 +46,14 @@ def test_patterns_match_reference(bias: bool, seed: int) -> None:
             assert got.distortion == pytest.approx(ref.distortion, abs=1e-9)
 
 
-@pytest.mark.parametrize(("cls", "bias", "m", "k"), [
-    ("real-atoms", False, 2, 1), ("real-atoms", False, 2, 2), ("real-atoms", True, 2, 1), ("real-atoms", True, 2, 2),
+@pytest.mark.parametrize(("cls", "bias", "m", "k", "support", "seed"), [
+    ("real-atoms", False, 2, 1, 4, 3), ("real-atoms", False, 2, 2, 4, 3), ("real-atoms", True, 2, 1, 4, 3),
+    ("real-atoms", True, 2, 2, 4, 3),
+    # larger supports, where the model's valid cuts (rdp_exact.classes.minlp) do most of the pruning
+    ("real-atoms", False, 3, 2, 5, 8), ("real-atoms", True, 2, 2, 5, 8),
 ])
-def test_scip_matches_reference_real_atoms(cls: str, bias: bool, m: int, k: int) -> None:
-    pmf = random_pmf(3, 4, 3)
+def test_scip_matches_reference_real_atoms(cls: str, bias: bool, m: int, k: int, support: int, seed: int) -> None:
+    pmf = random_pmf(3, support, seed)
     pr = ClassProblem(pmf, m, k, cls, bias)  # type: ignore[arg-type]
     got, ref = solve_minlp(pr, time_limit=30), reference_solve(pr)
     assert got.status is Status.OPTIMAL
