@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import numbers
 import signal
@@ -113,15 +115,27 @@ def interrupt_at(budget: TimeBudget, what: str) -> Iterator[None]:
         yield  # an outer timer fires first; cooperative checks only
         return
 
+    # An exception raised inside a destructor or a garbage-collector callback is swallowed (and reported as
+    # "unraisable"); there the handler does nothing and the timer, which repeats every RETRY_S, asks again.
+    in_gc = [False]
+
+    def _gc_start(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            in_gc[0] = True
+
+    def _gc_stop(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            in_gc[0] = False
+
     def _raise(signum: int, frame: Any) -> None:
-        # An exception raised inside a destructor or a callback from C is swallowed (and reported as
-        # "unraisable"): there, only ask again shortly; the timer also repeats every RETRY_S until the block ends.
-        if frame is not None and frame.f_code.co_name == "__del__":
+        if in_gc[0] or (frame is not None and frame.f_code.co_name == "__del__"):
             return
         raise BuildInterrupted(f"time limit reached while {what}")
 
     t0 = time.perf_counter()
     old_handler = signal.signal(signal.SIGALRM, _raise)
+    gc.callbacks.insert(0, _gc_start)  # first at "start", last at "stop": every other callback runs inside
+    gc.callbacks.append(_gc_stop)
     try:
         signal.setitimer(signal.ITIMER_REAL, rem, RETRY_S)
         yield
@@ -129,6 +143,9 @@ def interrupt_at(budget: TimeBudget, what: str) -> Iterator[None]:
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
+            for cb in (_gc_start, _gc_stop):
+                with contextlib.suppress(ValueError):
+                    gc.callbacks.remove(cb)
             signal.signal(signal.SIGALRM, old_handler)
             if old_left > 0:
                 signal.setitimer(signal.ITIMER_REAL, max(old_left - (time.perf_counter() - t0), 1e-3))

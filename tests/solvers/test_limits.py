@@ -306,3 +306,26 @@ def test_trivially_infeasible_needs_no_model(solver: str) -> None:
     small = pr.with_(pmf=builtin("cooccur3"), width=2, k=1)
     assert brute.solve(small).status is Status.INFEASIBLE
     assert solve(small, solver).status is Status.INFEASIBLE
+
+
+def test_deadline_inside_a_gc_callback_is_delivered_after_it() -> None:
+    """The deadline falls while a garbage-collector callback runs (where an exception would be swallowed as
+    'unraisable'): the interrupt is deferred, then raised in the guarded code, not lost."""
+    import gc
+
+    from rdp_exact.solvers.limits import BuildInterrupted, TimeBudget, interrupt_at
+
+    def slow_callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            time.sleep(0.3)  # the 0.1 s deadline passes in here
+
+    gc.callbacks.append(slow_callback)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(BuildInterrupted), interrupt_at(TimeBudget.after(0.1), "building"):
+            gc.collect()
+            while time.perf_counter() - t0 < 5:
+                pass
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert time.perf_counter() - t0 < 2
