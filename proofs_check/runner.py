@@ -49,10 +49,21 @@ log = logging.getLogger(__name__)
 #: Default examples per claim for each profile (DESIGN §8: ``ci`` for the suite, ``deep`` for a campaign).
 PROFILES: dict[str, int] = {"ci": 60, "deep": 10_000}
 
+
+def profile_claim_seconds(profile: str, claims: tuple[str, ...]) -> dict[str, float]:
+    """The longer per-claim limits of ``profile`` (only ``deep`` has them: :attr:`Claim.deep_seconds`)."""
+    from proofs_check.claims import get as get_claim
+
+    if profile != "deep":
+        return {}
+    return {c: float(s) for c in claims if (s := get_claim(c).deep_seconds) is not None}
+
+
 #: Default wall-clock budget per claim search, in seconds, for each profile (None: no limit). ``deep``
-#: is sized so that ten claims on two workers finish within an hour: a claim whose examples are slow
+#: is sized so that every claim on two workers finishes within an hour: a claim whose examples are slow
 #: (C-AG, C-D3 run many exact solves per example) stops at this limit and the report says how many
-#: examples it reached.
+#: examples it reached; a claim that needs longer for its 10,000 examples declares its own limit
+#: (:func:`profile_claim_seconds`) and is started first.
 TIME_BUDGETS: dict[str, float | None] = {"ci": None, "deep": 600.0}
 
 #: Verdicts of a whole run and the exit codes the CLI maps them to.
@@ -81,6 +92,13 @@ class FalsifyConfig:
     counterexamples of falsifier.md)."""
     jobs: int = 1
     """Worker processes."""
+    claim_seconds: dict[str, float] = field(default_factory=dict)
+    """Per-claim time limits that replace ``seconds`` for those claims (the ``deep`` profile's longer limits
+    for claims with costly examples, :attr:`Claim.deep_seconds`)."""
+
+    def limit(self, claim_id: str) -> float | None:
+        """The time limit of each search of ``claim_id``."""
+        return self.claim_seconds.get(claim_id, self.seconds)
 
     def __post_init__(self) -> None:
         from proofs_check.claims import CLAIM_IDS
@@ -93,6 +111,9 @@ class FalsifyConfig:
         check_choice("--profile", self.profile, PROFILES)
         check_count("--jobs", self.jobs)
         check_optional_finite("--seconds", self.seconds, positive=True)
+        for c, v in self.claim_seconds.items():
+            check_choice("claim id", c, self.claims)
+            check_optional_finite(f"time limit of {c}", v, positive=True)
 
 
 @dataclass
@@ -427,15 +448,16 @@ def _run_all(config: FalsifyConfig, out: str, console: Any) -> list[ClaimResult]
         if config.jobs == 1:
             _init_worker(q)
             for cid in config.claims:
-                r = run_claim(cid, per, config.seed, config.mutants, config.all_classes, out, config.seconds)
+                r = run_claim(cid, per, config.seed, config.mutants, config.all_classes, out, config.limit(cid))
                 drain()
                 finish(cid, r)
             _init_worker(None)
         else:
             with ProcessPoolExecutor(max_workers=config.jobs, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as ex:
-                for cid in config.claims:
+                longest_first = sorted(config.claims, key=lambda c: -(config.limit(c) or float("inf")))
+                for cid in longest_first:
                     futures[ex.submit(run_claim, cid, per, config.seed, config.mutants, config.all_classes, out,
-                                     config.seconds)] = cid
+                                     config.limit(cid))] = cid
                 pending = set(futures)
                 while pending:
                     drain()
@@ -483,7 +505,8 @@ def _cell(v: Any) -> str:
 def render_markdown(report: FalsifyReport) -> str:
     """The Markdown report: settings, one table row per claim, the mutants, then each counterexample."""
     s = report.settings
-    limit = "" if s.get("seconds") is None else f", at most {s['seconds']:g} s per search"
+    longer = "".join(f", {c} {v:g} s" for c, v in (s.get("claim_seconds") or {}).items())
+    limit = "" if s.get("seconds") is None else f", at most {s['seconds']:g} s per search{longer}"
     lines = [
         "# rdp falsify report",
         "",

@@ -141,6 +141,9 @@ class Claim:
     """``rdp solve`` commands that replay the queries a counterexample involves."""
     ci_examples: int = 60
     """Examples per run of the pytest module under the ``ci`` profile (scaled for other profiles)."""
+    deep_seconds: float | None = None
+    """Time limit per search under the ``deep`` profile when this claim's examples cost more than the profile's
+    default limit allows for its 10,000 examples (None: the profile's limit)."""
 
     def draws(self, classes: Classes | None = None) -> st.SearchStrategy[Instance]:
         """The claim's strategy over ``classes`` (default: where the claim applies)."""

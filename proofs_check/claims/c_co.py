@@ -146,4 +146,6 @@ CLAIM = Claim(
     ),
     replay=_co_replay,
     ci_examples=80,
+    # two brute-force solves per example at up to ~15 examples/s: 10,000 need ~11-15 min on an idle core
+    deep_seconds=1800.0,
 )

@@ -39,8 +39,9 @@ def cmd_falsify(
 
     if profile not in runner.PROFILES:
         raise InvalidArgument(f"--profile must be one of {', '.join(runner.PROFILES)}, got {profile!r}")
+    chosen = runner.parse_claims(claims)
     config = runner.FalsifyConfig(
-        claims=runner.parse_claims(claims),
+        claims=chosen,
         examples=runner.PROFILES[profile] if examples is None else examples,
         seed=seed,
         profile=profile,
@@ -48,6 +49,7 @@ def cmd_falsify(
         mutants=mutants,
         all_classes=all_classes,
         jobs=runner.default_jobs() if jobs is None else jobs,
+        claim_seconds=runner.profile_claim_seconds(profile, chosen) if seconds is None else {},
     )
     check_writable_dir(out)
     err = Console(stderr=True)

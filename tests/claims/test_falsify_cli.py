@@ -157,3 +157,34 @@ def test_time_limit_stops_a_search_and_says_so() -> None:
     res = search(claim.check, claim.draws(), examples=10**6, seed=0, time_limit=0.5)
     assert not res.found and res.timed_out
     assert res.note == f"time limit of 0.5 s reached after {res.examples} examples"
+
+
+def test_deep_profile_gives_costly_claims_their_own_limit(tmp_path: Path) -> None:
+    """Under ``deep`` a claim that declares ``deep_seconds`` (C-CO) gets that limit, the others the profile's;
+    ``--seconds`` replaces both; ``ci`` has no per-claim limits. The report records the limits used."""
+    from proofs_check.claims import get
+    from proofs_check.runner import TIME_BUDGETS, FalsifyConfig, profile_claim_seconds
+
+    assert get("C-CO").deep_seconds is not None and get("C-CO").deep_seconds > TIME_BUDGETS["deep"]
+    assert profile_claim_seconds("deep", ("C-CO", "C-T5")) == {"C-CO": get("C-CO").deep_seconds}
+    assert profile_claim_seconds("ci", ("C-CO",)) == {}
+    cfg = FalsifyConfig(claims=("C-CO", "C-T5"), examples=1, seconds=600.0, claim_seconds={"C-CO": 1800.0})
+    assert cfg.limit("C-CO") == 1800.0 and cfg.limit("C-T5") == 600.0
+    out = tmp_path / "rep"
+    main(["falsify", "--claims", "C-CO,C-T5", "--examples", "1", "--jobs", "1", "--out", str(out)])
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["settings"]["claim_seconds"] == {"C-CO": get("C-CO").deep_seconds}
+    assert "C-CO 1800 s" in (out / "report.md").read_text()
+    out2 = tmp_path / "rep2"
+    main(["falsify", "--claims", "C-CO", "--examples", "1", "--seconds", "5", "--jobs", "1", "--out", str(out2)])
+    assert json.loads((out2 / "report.json").read_text())["settings"]["claim_seconds"] == {}
+
+
+def test_a_per_claim_limit_for_an_unselected_claim_is_refused() -> None:
+    from proofs_check.runner import FalsifyConfig
+    from rdp_exact.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="claim id"):
+        FalsifyConfig(claims=("C-T5",), examples=1, claim_seconds={"C-CO": 10.0})
+    with pytest.raises(InvalidArgument, match="time limit of C-T5"):
+        FalsifyConfig(claims=("C-T5",), examples=1, claim_seconds={"C-T5": -1.0})
