@@ -56,6 +56,36 @@ def _distance(X, sq, e, mu_c, v_c, line):  # pragma: no cover
 
 
 @nb.njit(cache=True)
+def _line_increment_lower(x, sqx, w, M_c, v, gap, s2):  # pragma: no cover
+    """A lower bound on the rise of a line cluster's cost when event x (weight w) joins it, without an
+    eigendecomposition.
+
+    With λ₁ = vᵀMv (v the top eigenvector of M) and λ₂ = λ₁ − gap, M ⪯ λ₁vvᵀ + λ₂(I − vvᵀ) =: M̃, so
+    λ₁(M + w x xᵀ) ≤ λ₁(M̃ + w x xᵀ) = μ, the top eigenvalue of the 2 × 2 block on span(v, x):
+    [[λ₁ + w a², w a b], [w a b, λ₂ + w b²]] with a = vᵀx, b² = ||x||² − a². The rise
+    w||x||² − (λ₁(M + wxxᵀ) − λ₁(M)) is therefore at least w||x||² − (μ − λ₁) (less a rounding margin).
+    """
+    n = x.shape[0]
+    a = 0.0
+    l1 = 0.0
+    for i in range(n):
+        a += x[i] * v[i]
+        r = 0.0
+        for j in range(n):
+            r += M_c[i, j] * v[j]
+        l1 += v[i] * r
+    b2 = sqx - a * a
+    if b2 < 0.0:
+        b2 = 0.0
+    l2 = l1 - gap
+    T = l1 + l2 + w * (a * a + b2)
+    det = (l1 + w * a * a) * (l2 + w * b2) - w * w * a * a * b2
+    disc = T * T - 4.0 * det
+    mu = 0.5 * (T + np.sqrt(disc if disc > 0.0 else 0.0))
+    return w * sqx - (mu - l1) - 1e-13 * (1.0 + s2)
+
+
+@nb.njit(cache=True)
 def lower_bound(t, p, sq, pre, suffix_lb, js_all, js_off, js_cnt, Dv, child, col, W, G, lo, origin0, line,
                 fac):  # pragma: no cover
     """max_j [Σ_{e=t..j} min_c f(e, c) + OPT(e_{j+1}..)] for one node that has placed events 0..t−1.
@@ -131,6 +161,7 @@ def search(t, total, used, rate, data, state, work, best_val, best_assign, count
     top = min(used + 1, n_lat)
     rest_mass = pre[N] - pre[t]
     has_cap = np.isfinite(rate_cap)
+    rest = suffix_lb[t + 1]
     cc, cd, cnew, cvec, cgap, cM = CC[t], CD[t], CNEW[t], CVEC[t], CGAP[t], CM[t]
     order, keep = ORDER[t], KEEP[t]
     k = 0
@@ -149,6 +180,9 @@ def search(t, total, used, rate, data, state, work, best_val, best_assign, count
         if kinds[c] == ORIGIN:
             new = cost[c] + w * sq[t]
         elif kinds[c] == LINE:
+            if counters[1] == 1 and W[c] > 0.0 and \
+                    total + _line_increment_lower(X[t], sq[t], w, M[c], V[c], G[c], S2[c]) + rest >= best_val[0] - _EPS:
+                continue  # pruned without its eigendecomposition
             Mt = M[c] + w * outer[t]
             vals, vecs = np.linalg.eigh(Mt)
             lam = vals[n - 1]
@@ -175,7 +209,6 @@ def search(t, total, used, rate, data, state, work, best_val, best_assign, count
                          or (cd[order[j]] == cd[order[j - 1]] and cc[order[j]] < cc[order[j - 1]])):
             order[j], order[j - 1] = order[j - 1], order[j]
             j -= 1
-    rest = suffix_lb[t + 1]
     for i in range(k):
         keep[i] = True
     if counters[1] == 1:
