@@ -14,7 +14,7 @@ def cmd_falsify(
     examples: Annotated[Optional[int], typer.Option("--examples", help="examples per claim (default: by profile)")] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the search (same seed, same run)")] = 0,
     profile: Annotated[
-        str, typer.Option("--profile", help="ci (60 examples) | deep (10,000 examples, at most 600 s per search)")
+        str, typer.Option("--profile", help="ci (60 examples) | deep (10,000 examples, at most 600 s per search; C-CO 1,800 s)")
     ] = "deep",
     seconds: Annotated[
         Optional[float], typer.Option("--seconds", help="time limit per search in seconds (default: by profile)")
