@@ -11,7 +11,7 @@ sizes; ``--section`` reruns single sections and keeps the stored results of the 
 * **SCIP, real-atoms, m = 3, k = 2 on cooccur3** (target: proven ≤ 10 s), beside the pattern branch and bound
   on the same instance (ratio).
 * **Largest sizes proven within the time limit** per method and class (sizes grow until the first failure; for
-  ``kone`` from N = 32 up to N = 128).
+  ``kone`` from N = 20 up to N = 128).
 
 The compiled k = 1 search is loaded once before the timed rows (on a fresh checkout numba compiles it then,
 about 15 s; afterwards it is read from numba's on-disk cache).
@@ -103,7 +103,7 @@ def largest_rows(limit: float, max_n: int) -> list[dict[str, Any]]:
              ("patterns", "real-atoms", False, 2), ("patterns", "real-atoms", True, 2),
              ("scip", "real-atoms", False, 2), ("scip", "real-codes", False, 2), ("scip", "real-codes", True, 1)]
     small = [(3, 4, 2), (3, 6, 2), (3, 8, 3), (4, 10, 3), (4, 12, 3), (5, 16, 3), (6, 20, 4)]
-    kone_sizes = [(6, 32, 4), (6, 40, 4), (6, 48, 4), (7, 64, 4), (7, 96, 4), (8, 128, 4)]
+    kone_sizes = [(6, 20, 4), (6, 24, 4), (6, 28, 4), (6, 32, 4), (6, 40, 4), (6, 48, 4), (7, 64, 4), (8, 128, 4)]
     _warm_kone()
     rows = []
     for method, cls, bias, k in plans:
