@@ -107,3 +107,26 @@ def test_kone_time_limit_keeps_a_valid_bound(cls: str, bias: bool) -> None:
     assert sol.bound is not None and 0.0 <= sol.bound <= sol.distortion + 1e-12
     # the incumbent is the greedy/Lloyd completion, far below "nothing fires"
     assert sol.distortion < 0.75 * float(pmf.probs @ pmf.indicator.sum(axis=1))
+
+
+def test_line_increment_lower_bound_is_valid_and_tight_for_aligned_events() -> None:
+    """The 2 × 2 bound on a line cluster's cost rise never exceeds the exact rise (eigendecomposition) on random
+    nonnegative clusters, and equals it (0) for an event on the cluster's top eigenvector."""
+    from rdp_exact.classes.kone_kernel import _line_increment_lower
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(2, 7))
+        X = (rng.random((int(rng.integers(1, 6)), n)) < 0.5).astype(float)
+        p = rng.random(len(X))
+        M = (X.T * p) @ X
+        vals, vecs = np.linalg.eigh(M)
+        v, gap, s2 = vecs[:, -1], vals[-1] - vals[-2], float(p @ (X * X).sum(1))
+        x = (rng.random(n) < 0.5).astype(float)
+        w = float(rng.random())
+        exact = (s2 + w * x @ x - np.linalg.eigvalsh(M + w * np.outer(x, x))[-1]) - (s2 - vals[-1])
+        assert _line_increment_lower(x, float(x @ x), w, M, v, gap, s2) <= exact + 1e-12
+    M = np.diag([2.0, 1.0, 0.5])
+    v = np.array([1.0, 0.0, 0.0])
+    x = 3.0 * v
+    assert abs(_line_increment_lower(x, 9.0, 0.7, M, v, 1.0, 3.5)) < 1e-9
