@@ -107,6 +107,8 @@ MU_ITERS = 8
 #: Subgradient iterations for the Lagrangian multipliers λ: root, inner nodes (r ≥ 3; r ≤ 2 uses the μ bound).
 LAG_ITERS_ROOT = 60
 LAG_ITERS = 25
+#: Subgradient iterations per compiled call between two reads of the clock.
+LAG_CHUNK = 5
 #: Share of the time limit the root's multiplier tuning may take.
 ROOT_LAG_SHARE = 0.1
 #: Local-search restarts without improvement before the incumbent search stops early.
@@ -207,7 +209,7 @@ class _Search:
         self.lag_budget_s = math.inf
         #: Seconds the root's λ tuning may take.
         self.root_budget_s = math.inf
-        self._pham_cache: np.ndarray | None = None
+        self._vec_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.problem = problem
         self.n, self.m, self.k = pmf.n, problem.width, problem.k
         self.K1 = self.k + 1
@@ -222,6 +224,9 @@ class _Search:
         self.M = self.atoms.size
         self.bits = ((self.atoms[:, None] >> np.arange(self.n)) & 1).astype(np.float32)  # [M, n]
         self.asize = self.bits.sum(axis=1).astype(np.int64)
+        from rdp_exact.solvers.bnb_kernel import popcount_table
+
+        self.pc = popcount_table(self.n)
         inter = np.rint(self.bits @ self.t.T).astype(np.int64)  # [M, N]
         self.err1 = (self.asize[:, None] + self.sizes[None, :] - 2 * inter).astype(np.int32)
         self.outside = (self.asize[:, None] - inter).astype(np.int32)
@@ -260,10 +265,22 @@ class _Search:
 
     def _pattern_keys(self, Q: tuple[int, ...], cand: np.ndarray) -> np.ndarray:
         """Keyed errors of {A} ∪ Q for every A in ``cand`` (atom indices) [|cand|, N]."""
-        rho = self.t - self.bits[list(Q)].sum(axis=0)[None, :] if Q else self.t  # [N, n]
-        sq = (rho * rho).sum(axis=1)  # [N]
-        err = sq[None, :] - 2.0 * (self.bits[cand] @ rho.T) + self.asize[cand][:, None]
-        return np.rint(err).astype(np.int32) * self.K1 + (len(Q) + 1)
+        out = np.full((cand.size, self.N), np.iinfo(np.int32).max, dtype=np.int32)
+        self._min_pattern_keys(out, Q, cand)
+        return out
+
+    def _min_pattern_keys(self, out: np.ndarray, Q: tuple[int, ...], cand: np.ndarray) -> None:
+        """out ← min(out, keyed errors of {A} ∪ Q for A in ``cand``), compiled (integer popcounts)."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        rho = self.t.astype(np.int64) - self.bits[list(Q)].astype(np.int64).sum(axis=0)[None, :] if Q else None
+        sq = (rho * rho).sum(axis=1) if rho is not None else self.sizes
+        masks = self.atoms[cand]
+        sub = np.zeros(cand.size, dtype=np.int64)
+        for B in Q:
+            sub += self.pc[masks & self.atoms[B]]
+        bk.pattern_keys_min(out, masks, self.asize[cand], self.events, np.ascontiguousarray(sq, dtype=np.int64),
+                            sub, self.pc, self.K1, len(Q))
 
     def _subsets(self, F: tuple[int, ...], size_max: int) -> list[tuple[int, ...]]:
         return [Q for s in range(0, min(size_max, len(F)) + 1) for Q in itertools.combinations(F, s)]
@@ -279,7 +296,7 @@ class _Search:
             kF = np.minimum(kF, err * self.K1 + len(Q))
         kb = np.full((cand.size, self.N), np.iinfo(np.int32).max, dtype=np.int32)
         for Q in self._subsets(F, self.k - 1):
-            kb = np.minimum(kb, self._pattern_keys(Q, cand))
+            self._min_pattern_keys(kb, Q, cand)
         return kF, kb
 
     def _D(self, keys: np.ndarray) -> np.ndarray:
@@ -313,7 +330,7 @@ class _Search:
             # incremental: the new patterns are those containing a
             kF = np.minimum(kF, kb[a])
             for Q in self._subsets(F, self.k - 2):
-                kb = np.minimum(kb, self._pattern_keys((a, *Q), allidx))
+                self._min_pattern_keys(kb, (a, *Q), allidx)
             F, cur = (*F, a), float(D[a])
         improved = True
         while improved and time.perf_counter() < deadline:
@@ -458,8 +475,9 @@ class _Search:
         r = self.m - len(F)
         if r <= 0 or cand.size == 0:
             return
-        keA = np.minimum(kb, kF[None, :])
-        DA = self._D(keA)
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        keA, eA, DA = bk.node_eval(kb, kF, self.K1, self.pi)
         self.stats.evaluated += int(cand.size)
         i_min = int(np.argmin(DA))
         if DA[i_min] < self.best:
@@ -472,7 +490,6 @@ class _Search:
         if r == 1 or cand.size == 1:
             return
         eF = (kF // self.K1).astype(np.float64)
-        eA = (keA // self.K1).astype(np.float64)
         # counting bound per child: an event keeps error ≥ 1 unless a new pattern's vector equals 1_S, and
         # each of the p_new patterns with a new atom has one vector
         pn = self._p_new(len(F) + 1, r - 1)
@@ -553,20 +570,22 @@ class _Search:
     ) -> tuple[float, np.ndarray]:
         """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ). With ``lagrangian`` (the
         facility-location bound already covers free vectors) only the half-credit variant (a) is tried."""
-        c = np.maximum(eF[None, :] - eA, 0.0)
+        from rdp_exact.solvers import bnb_kernel as bk
+
         # r = 2: the children are cheap leaf evaluations, so spend little on the bound
         iters = MU_ITERS if r >= 3 else 2
-        if self.k >= 2:
-            # bound (a): half credits for patterns with ≥ 2 new atoms; bound (b): free vectors for them
-            ch = np.where(self.helpful[cand], np.maximum(c, 0.5 * (eF[None, :] - self.outside[cand])), c)
-            phi_a, w, base = self._mu_bound(ch, eF, r, None, 0, iters)
-            if r >= 3 and not lagrangian:
-                G = np.maximum(eF[None, :].astype(np.float32) - self.hamming, 0.0)
-                phi_b, w_b, base_b = self._mu_bound(c, eF, r, G, self._p2(len(F), r), iters)
-                if phi_b < phi_a:
-                    w, base = w_b, base_b
-        else:
-            _, w, base = self._mu_bound(c, eF, r, None, 0, iters)
+        eFc = np.ascontiguousarray(eF, dtype=np.float64)
+        # bound (a) (k ≥ 2: half credits for patterns with ≥ 2 new atoms; k = 1: the exact credits), compiled
+        phi_a, w, base = bk.mu_bound(
+            self.pi, eFc, *bk.credit_entries(eFc, eA, self.helpful, self.outside, cand, self.k >= 2), r, iters
+        )
+        if self.k >= 2 and r >= 3 and not lagrangian:
+            # bound (b): free vectors for the patterns with ≥ 2 new atoms
+            c = np.maximum(eF[None, :] - eA, 0.0)
+            G = np.maximum(eF[None, :].astype(np.float32) - self.hamming, 0.0)
+            phi_b, w_b, base_b = self._mu_bound(c, eF, r, G, self._p2(len(F), r), iters)
+            if phi_b < phi_a:
+                w, base = w_b, base_b
         return float(self._D(kF)) - base, w
 
     def _lagrange(
@@ -579,77 +598,46 @@ class _Search:
         w_λ(A) = Σ_S (λ_S − π_S e_{F∪A}(S))⁺ (the exact patterns of a new atom with the chosen ones),
         g_λ(v) = Σ_S (λ_S − π_S |1_S − v|²)⁺ over 0/1 vectors v (patterns with ≥ 2 new atoms; a vector entry
         ≥ 2 is never closer to a 0/1 target than 1). λ is tuned by projected subgradient steps with a Polyak
-        step towards the incumbent. Returns (Σ min(λ, πe_F) − top-p2 g_λ, w_λ, λ) for the best λ seen."""
+        step towards the incumbent, compiled (:mod:`rdp_exact.solvers.bnb_kernel`, float64, sparse tables).
+        Returns (Σ min(λ, πe_F) − top-p2 g_λ, w_λ, λ) for the best λ seen."""
+        from rdp_exact.solvers import bnb_kernel as bk  # numba is imported only when a search runs
+
         pe = self.pi * eF
         lam = np.minimum(lam0, pe) if lam0 is not None else 0.5 * pe
-        pA = (self.pi[None, :] * eA).astype(np.float32)
-        pV = self._pham() if p2 > 0 else None
-        rr = min(r, pA.shape[0])
-        best_val = -math.inf
-        best: tuple[float, np.ndarray, np.ndarray] | None = None
-        theta, stale = 1.0, 0
+        lam = np.ascontiguousarray(lam, dtype=np.float64)
+        eFc = np.ascontiguousarray(eF, dtype=np.float64)
+        indptr, ev, val = bk.atom_entries(self.pi, eFc, eA)
+        order, cum, ham = self._vector_lists() if p2 > 0 else self._no_vectors()
+        best_lam = lam.copy()
+        best_val, theta, stale = -math.inf, 1.0, 0
         target = self.best + TOL
         t_stop = time.perf_counter() + self.lag_budget_s
-        for it in range(max(1, iters)):
-            if it > 0 and time.perf_counter() > t_stop:
+        done = 0
+        while done < max(1, iters):
+            chunk = min(LAG_CHUNK, max(1, iters) - done)
+            lam, theta, stale, best_val, best_lam, pruned = bk.lagrange_iterate(
+                self.pi, eFc, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam,
+                chunk, target,
+            )
+            done += chunk
+            if pruned or theta < 1e-9 or time.perf_counter() > t_stop:
                 break  # any λ gives a valid bound: stop tuning when the node's time share is spent
-            lam32 = lam.astype(np.float32)
-            wA = np.maximum(lam32[None, :] - pA, 0.0).sum(axis=1, dtype=np.float64)
-            topA = np.argpartition(-wA, rr - 1)[:rr] if rr < wA.size else np.arange(wA.size)
-            base = float(np.minimum(lam, pe).sum())
-            grad = (lam < pe).astype(np.float64) - (pA[topA] < lam32[None, :]).sum(axis=0)
-            if pV is not None:
-                gV = np.maximum(lam32[None, :] - pV, 0.0).sum(axis=1, dtype=np.float64)
-                q = min(p2, gV.size)
-                topV = np.argpartition(-gV, q - 1)[:q]
-                base -= float(gV[topV].sum())
-                grad -= (pV[topV] < lam32[None, :]).sum(axis=0)
-            val = base - float(wA[topA].sum())
-            if val > best_val + 1e-12:
-                best_val, best, stale = val, (base, wA, lam.copy()), 0
-            else:
-                stale += 1
-                if stale >= 3:
-                    theta, stale = theta / 2, 0
-            if val > target + FLOAT_SLACK:
-                break  # the whole node is pruned
-            norm = float(grad @ grad)
-            if norm <= 0:
-                break
-            if math.isfinite(target):
-                gap = max(target - val, 1e-3 * abs(target) + 1e-9)
-            else:  # no incumbent yet: a fixed fraction of the largest possible value
-                gap = 0.1 * float(pe.sum()) + 1e-9
-            lam = np.clip(lam + theta * gap / norm * grad, 0.0, pe)
-        assert best is not None
-        return self._exact_lagrange(best[2], eF, eA, p2)
+        base, wA = bk.lagrange_value(self.pi, eFc, indptr, ev, val, order, cum, ham, r, p2, best_lam)
+        return float(base), wA, best_lam
 
-    def _exact_lagrange(
-        self, lam: np.ndarray, eF: np.ndarray, eA: np.ndarray, p2: int
-    ) -> tuple[float, np.ndarray, np.ndarray]:
-        """(Σ min(λ, πe_F) − top-p2 g_λ, w_λ, λ) in float64 (the search above runs in float32; pruning needs
-        the bound within FLOAT_SLACK). The top-p2 vectors are those whose float32 value lies within the
-        float32 error δ of the p2-th largest, recomputed in float64."""
-        pe = self.pi * eF
-        lam = np.minimum(lam, pe)
-        wA = np.maximum(lam[None, :] - self.pi[None, :] * eA, 0.0).sum(axis=1)
-        base = float(np.minimum(lam, pe).sum())
-        if p2 > 0:
-            pV = self._pham()
-            g32 = np.maximum(lam.astype(np.float32)[None, :] - pV, 0.0).sum(axis=1, dtype=np.float64)
-            q = min(p2, g32.size)
-            thr = float(-np.partition(-g32, q - 1)[q - 1])
-            delta = 4.0 * (self.N + 4) * float(np.finfo(np.float32).eps) * float(lam.sum()) + 1e-12
-            near = np.flatnonzero(g32 >= thr - delta)
-            g64 = np.maximum(lam[None, :] - self.pi[None, :] * self.hamming[near].astype(np.float64), 0.0).sum(axis=1)
-            base -= float(-np.partition(-g64, q - 1)[:q].sum()) if q < g64.size else float(g64.sum())
-        return base, wA, lam
+    def _vector_lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(per-event vectors by distance, cumulative counts, |1_S − v|² as uint8 [2^n, N]), built once."""
+        if self._vec_cache is None:
+            from rdp_exact.solvers import bnb_kernel as bk
 
-    def _pham(self) -> np.ndarray:
-        """π_S·|1_S − v|² for every 0/1 vector v [2^n, N] (float32, cached)."""
-        if self._pham_cache is None:
-            self._pham_cache = (self.hamming * self.pi[None, :].astype(np.float32)).astype(np.float32)
-        return self._pham_cache
+            order, cum = bk.vector_lists(self.hamming)
+            self._vec_cache = (order, cum, np.ascontiguousarray(self.hamming.astype(np.uint8)))
+        return self._vec_cache
+
+    def _no_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return np.zeros((self.N, 1), dtype=np.uint16), np.zeros((self.N, 2), dtype=np.int64), np.zeros(
+            (1, self.N), dtype=np.uint8
+        )
 
     def _children(
         self,
@@ -707,7 +695,7 @@ class _Search:
                     new_q.insert(0, (a,))
                 sub = cand[rest]
                 for Q in new_q:
-                    kb_c = np.minimum(kb_c, self._pattern_keys(Q, sub))
+                    self._min_pattern_keys(kb_c, Q, sub)
                 resid_c = resid + [Q for Q in new_q if len(Q) <= self.k - 1]
                 self._visit(child, sub, kb_c, keA[i], resid_c, H_c, lam)
         finally:

@@ -1,0 +1,348 @@
+"""Compiled facility-location Lagrangian of the branch-and-bound (:mod:`rdp_exact.solvers.bnb_free`).
+
+The bound is the one in the module docstring of :mod:`rdp_exact.solvers.bnb_free` ("Lagrangian bound",
+docs/solvers-scale.md): at a node with chosen atoms F, r more atoms to choose and multipliers λ ∈ [0, π·e_F],
+
+    D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} w_λ(A) − top-p₂ Σ_v g_λ(v),
+
+    w_λ(A) = Σ_S (λ_S − π_S e_{F∪A}(S))⁺,    g_λ(v) = Σ_S (λ_S − π_S |1_S − v|²)⁺,
+
+and λ is tuned by projected subgradient steps with a Polyak step towards the incumbent. This module runs the same
+iterations as machine code (numba, cached on disk after the first call), in float64 throughout, on the sparse
+parts of the tables: w_λ(A) only has terms where e_{F∪A}(S) < e_F(S) (elsewhere λ_S ≤ π_S e_F(S) ≤ π_S e_{F∪A}(S)),
+and g_λ(v) only where |1_S − v|² < λ_S/π_S, which the per-event lists of all 0/1 vectors sorted by their distance to
+1_S (:func:`vector_lists`, built once per search) deliver as a prefix.
+
+The state of the step rule (θ, the stale counter, the best λ seen) is passed in and out so that the caller can
+run the iterations in chunks and stop on its clock; every λ gives a valid bound, so stopping early only weakens
+it.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+FLOAT_SLACK = 1e-12
+
+
+def vector_lists(hamming: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per event S: every 0/1 vector ordered by |1_S − v|² (``order`` [N, 2^n]) and ``cum[S, d]`` = number of
+    vectors at squared distance < d (d = 0 … n + 1). ``hamming`` is [2^n, N]."""
+    ham = np.asarray(hamming).T.astype(np.int64)  # [N, V]
+    order = np.argsort(ham, axis=1, kind="stable")
+    N, V = ham.shape
+    n = int(round(np.log2(V)))
+    cum = np.zeros((N, n + 2), dtype=np.int64)
+    for d in range(1, n + 2):
+        cum[:, d] = (ham < d).sum(axis=1)
+    dtype = np.uint16 if V <= 1 << 16 else np.int64
+    return order.astype(dtype), cum
+
+
+@nb.njit(cache=True)
+def _top(vals, q, out):  # pragma: no cover - compiled
+    """Indices of q largest entries of vals into out[:q] (ties by index); returns their sum."""
+    L = vals.size
+    if q >= L:
+        s = 0.0
+        for i in range(L):
+            out[i] = i
+            s += vals[i]
+        return s
+    # threshold by partition, then collect > thr, then == thr in index order
+    thr = -np.partition(-vals, q - 1)[q - 1]
+    j = 0
+    s = 0.0
+    for i in range(L):
+        if vals[i] > thr:
+            out[j] = i
+            s += vals[i]
+            j += 1
+    for i in range(L):
+        if j >= q:
+            break
+        if vals[i] == thr:
+            out[j] = i
+            s += vals[i]
+            j += 1
+    return s
+
+
+@nb.njit(cache=True)
+def atom_entries(pi, eF, eA):  # pragma: no cover - compiled
+    """CSR of the entries (A, S) with e_{F∪A}(S) < e_F(S): (indptr, events, π_S e_{F∪A}(S))."""
+    Mc, N = eA.shape
+    cnt = 0
+    for a in range(Mc):
+        for s in range(N):
+            if eA[a, s] < eF[s]:
+                cnt += 1
+    indptr = np.zeros(Mc + 1, dtype=np.int64)
+    ev = np.empty(cnt, dtype=np.int32)
+    val = np.empty(cnt, dtype=np.float64)
+    j = 0
+    for a in range(Mc):
+        for s in range(N):
+            if eA[a, s] < eF[s]:
+                ev[j] = s
+                val[j] = pi[s] * eA[a, s]
+                j += 1
+        indptr[a + 1] = j
+    return indptr, ev, val
+
+
+@nb.njit(cache=True)
+def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, topV, r):  # pragma: no cover
+    """Fill w_λ (wA), g_λ (gV, when p2 > 0) and the top index lists; returns (bound value, base)."""
+    Mc = wA.size
+    N = lam.size
+    for a in range(Mc):
+        s = 0.0
+        for j in range(indptr[a], indptr[a + 1]):
+            d = lam[ev[j]] - val[j]
+            if d > 0.0:
+                s += d
+        wA[a] = s
+    base = 0.0
+    for s in range(N):
+        base += lam[s] if lam[s] < pe[s] else pe[s]
+    sumA = _top(wA, r, topA)
+    if p2 > 0:
+        gV[:] = 0.0
+        nmax = cum.shape[1] - 1
+        for s in range(N):
+            if lam[s] <= 0.0:
+                continue
+            thr = lam[s] / pi[s]
+            dcap = int(np.ceil(thr))
+            if dcap > nmax:
+                dcap = nmax
+            c = cum[s, dcap]
+            for j in range(c):
+                v = order[s, j]
+                d = lam[s] - pi[s] * ham[v, s]
+                if d > 0.0:
+                    gV[v] += d
+        base -= _top(gV, p2, topV)
+    return base - sumA, base
+
+
+@nb.njit(cache=True)
+def lagrange_iterate(
+    pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, iters, target
+):  # pragma: no cover - compiled
+    """Run up to ``iters`` subgradient steps from λ = ``lam`` (module docstring); returns
+    (λ, θ, stale, best value, best λ, pruned) where ``pruned`` says the value exceeded ``target`` + slack."""
+    N = lam.size
+    Mc = indptr.size - 1
+    pe = pi * eF
+    rr = min(r, Mc)
+    wA = np.empty(Mc)
+    V = ham.shape[0]
+    gV = np.empty(V)
+    topA = np.empty(max(rr, 1), dtype=np.int64)
+    q = min(p2, V)
+    topV = np.empty(max(q, 1), dtype=np.int64)
+    grad = np.empty(N)
+    finite = np.isfinite(target)
+    pesum = pe.sum()
+    for _ in range(iters):
+        value, _base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr)
+        if value > best_val + 1e-12:
+            best_val = value
+            best_lam[:] = lam
+            stale = 0
+        else:
+            stale += 1
+            if stale >= 3:
+                theta /= 2.0
+                stale = 0
+        if value > target + FLOAT_SLACK:
+            return lam, theta, stale, best_val, best_lam, True
+        for s in range(N):
+            grad[s] = 1.0 if lam[s] < pe[s] else 0.0
+        for i in range(rr):
+            a = topA[i]
+            for j in range(indptr[a], indptr[a + 1]):
+                if val[j] < lam[ev[j]]:
+                    grad[ev[j]] -= 1.0
+        for i in range(q):
+            v = topV[i]
+            for s in range(N):
+                if pi[s] * ham[v, s] < lam[s]:
+                    grad[s] -= 1.0
+        norm = 0.0
+        for s in range(N):
+            norm += grad[s] * grad[s]
+        if norm <= 0.0:
+            break
+        if finite:
+            gap = target - value
+            floor = 1e-3 * abs(target) + 1e-9
+            if gap < floor:
+                gap = floor
+        else:
+            gap = 0.1 * pesum + 1e-9
+        step = theta * gap / norm
+        for s in range(N):
+            x = lam[s] + step * grad[s]
+            lam[s] = 0.0 if x < 0.0 else (pe[s] if x > pe[s] else x)
+    return lam, theta, stale, best_val, best_lam, False
+
+
+@nb.njit(cache=True)
+def lagrange_value(pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam):  # pragma: no cover - compiled
+    """(base, w_λ) at λ: base = Σ min(λ, π e_F) − top-p₂ g_λ, in float64."""
+    Mc = indptr.size - 1
+    pe = pi * eF
+    wA = np.empty(Mc)
+    V = ham.shape[0]
+    gV = np.empty(V)
+    rr = min(r, Mc)
+    topA = np.empty(max(rr, 1), dtype=np.int64)
+    q = min(p2, V)
+    topV = np.empty(max(q, 1), dtype=np.int64)
+    _value, base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr)
+    return base, wA
+
+
+@nb.njit(cache=True)
+def credit_entries(eF, eA, helpful, outside, cand, half):  # pragma: no cover - compiled
+    """CSR of the per-event credits c_S(A) of the μ bound (:meth:`bnb_free._Search._legacy_bound`):
+    c = (e_F(S) − e_{F∪A}(S))⁺, and with ``half`` (k ≥ 2) on helpful (A, S) at least ½(e_F(S) − |A∖S|)."""
+    Mc, N = eA.shape
+    cnt = 0
+    for i in range(Mc):
+        a = cand[i]
+        for s in range(N):
+            c = eF[s] - eA[i, s]
+            if half and helpful[a, s]:
+                h = 0.5 * (eF[s] - outside[a, s])
+                if h > c:
+                    c = h
+            if c > 0.0:
+                cnt += 1
+    indptr = np.zeros(Mc + 1, dtype=np.int64)
+    ev = np.empty(cnt, dtype=np.int32)
+    val = np.empty(cnt, dtype=np.float64)
+    j = 0
+    for i in range(Mc):
+        a = cand[i]
+        for s in range(N):
+            c = eF[s] - eA[i, s]
+            if half and helpful[a, s]:
+                h = 0.5 * (eF[s] - outside[a, s])
+                if h > c:
+                    c = h
+            if c > 0.0:
+                ev[j] = s
+                val[j] = c
+                j += 1
+        indptr[i + 1] = j
+    return indptr, ev, val
+
+
+@nb.njit(cache=True)
+def mu_bound(pi, eF, indptr, ev, val, r, iters):  # pragma: no cover - compiled
+    """Best (Φ, w_μ, base_μ) over a few μ ∈ [0, 1]^N (:meth:`bnb_free._Search._mu_bound` without free
+    vectors): base_μ = Σ_S π_S (1 − μ_S) e_F(S), w_μ(A) = Σ_S π_S μ_S c_S(A), Φ = base_μ + top-r w_μ."""
+    N = eF.size
+    Mc = indptr.size - 1
+    pe = pi * eF
+    mu = np.ones(N)
+    pm = np.empty(N)
+    w = np.empty(Mc)
+    credit = np.empty(N)
+    rr = min(r, Mc)
+    top = np.empty(max(rr, 1), dtype=np.int64)
+    best_phi = np.inf
+    best_w = np.zeros(Mc)
+    best_base = 0.0
+    for it in range(iters):
+        for s in range(N):
+            pm[s] = pi[s] * mu[s]
+        for a in range(Mc):
+            x = 0.0
+            for j in range(indptr[a], indptr[a + 1]):
+                x += val[j] * pm[ev[j]]
+            w[a] = x
+        sw = _top(w, rr, top)
+        base = 0.0
+        for s in range(N):
+            base += pe[s] * (1.0 - mu[s])
+        credit[:] = 0.0
+        for i in range(rr):
+            a = top[i]
+            for j in range(indptr[a], indptr[a + 1]):
+                credit[ev[j]] += val[j]
+        phi = base + sw
+        if phi < best_phi:
+            best_phi = phi
+            best_w[:] = w
+            best_base = base
+        if it % 2 == 0:
+            for s in range(N):
+                c = credit[s] if credit[s] > 1e-12 else 1e-12
+                f = eF[s] / c
+                if f < 1.0:
+                    mu[s] *= f
+        else:
+            gmax = 0.0
+            for s in range(N):
+                g = abs(pi[s] * (credit[s] - eF[s]))
+                if g > gmax:
+                    gmax = g
+            if gmax <= 0.0:
+                break
+            step = 0.25 / it / gmax
+            for s in range(N):
+                x = mu[s] - step * pi[s] * (credit[s] - eF[s])
+                mu[s] = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+    return best_phi, best_w, best_base
+
+
+def popcount_table(n: int) -> np.ndarray:
+    """popcount of every n-bit integer (uint8)."""
+    v = np.arange(1 << n, dtype=np.int64)
+    out = np.zeros(v.size, dtype=np.uint8)
+    for b in range(n):
+        out += ((v >> b) & 1).astype(np.uint8)
+    return out
+
+
+@nb.njit(cache=True)
+def pattern_keys_min(out, masks, asize, events, sq, sub, pc, K1, size_q):  # pragma: no cover - compiled
+    """out[i, S] ← min(out[i, S], key of the pattern {A_i} ∪ Q on S) with the key err·K1 + |Q| + 1 and
+    err = ||ρ_S||² − 2⟨1_A, ρ_S⟩ + |A|, ρ_S = 1_S − c_Q: ⟨1_A, ρ_S⟩ = |A ∩ S| − sub[i] (sub[i] = Σ_{B∈Q} |A ∩ B|),
+    ``sq[S]`` = ||ρ_S||². Integer arithmetic throughout."""
+    Mc = masks.size
+    N = events.size
+    for i in range(Mc):
+        A = masks[i]
+        base_i = asize[i] + 2 * sub[i]
+        for s in range(N):
+            err = sq[s] + base_i - 2 * np.int64(pc[A & events[s]])
+            key = err * K1 + size_q + 1
+            if key < out[i, s]:
+                out[i, s] = key
+
+
+@nb.njit(cache=True)
+def node_eval(kb, kF, K1, pi):  # pragma: no cover - compiled
+    """One pass over a node's children: keA = min(kb, κ_F) (the keyed errors of F ∪ {A}), their errors
+    eA = keA // K1, and D(F ∪ {A}) = Σ_S π_S eA(S)."""
+    Mc, N = kb.shape
+    keA = np.empty((Mc, N), dtype=np.int32)
+    eA = np.empty((Mc, N), dtype=np.int32)
+    DA = np.empty(Mc)
+    for i in range(Mc):
+        d = 0.0
+        for s in range(N):
+            k = kb[i, s] if kb[i, s] < kF[s] else kF[s]
+            keA[i, s] = k
+            e = k // K1
+            eA[i, s] = e
+            d += pi[s] * e
+        DA[i] = d
+    return keA, eA, DA
