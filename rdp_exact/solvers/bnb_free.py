@@ -576,9 +576,8 @@ class _Search:
         iters = MU_ITERS if r >= 3 else 2
         eFc = np.ascontiguousarray(eF, dtype=np.float64)
         # bound (a) (k ≥ 2: half credits for patterns with ≥ 2 new atoms; k = 1: the exact credits), compiled
-        phi_a, w, base = bk.mu_bound(
-            self.pi, eFc, *bk.credit_entries(eFc, eA, self.helpful, self.outside, cand, self.k >= 2), r, iters
-        )
+        indptr, ev, val = bk.credit_entries(eFc, eA, self.helpful, self.outside, cand, self.k >= 2)
+        phi_a, w, base = bk.mu_bound(self.pi, eFc, indptr, ev, val, r, iters)
         if self.k >= 2 and r >= 3 and not lagrangian:
             # bound (b): free vectors for the patterns with ≥ 2 new atoms
             c = np.maximum(eF[None, :] - eA, 0.0)
