@@ -93,8 +93,70 @@ def atom_entries(pi, eF, eA):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True)
-def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, topV, r):  # pragma: no cover
-    """Fill w_λ (wA), g_λ (gV, when p2 > 0) and the top index lists; returns (bound value, base)."""
+def _superset_charge(gV, smasks, tv, ti, sv, r, wA):  # pragma: no cover - compiled
+    """wA[i] += ½ G_λ(A_i), G_λ(A) = the r − 1 largest g_λ(v) over 0/1 vectors v ⊋ A (distinct), and sv[i] = those v.
+
+    Why this bounds the pair term (k = 2): replace each pattern A + B of two new atoms by the 0/1 vector A ∨ B
+    (no farther from any 0/1 target), keep one representative pair per distinct vector v, and charge g_λ(v) half
+    to each atom of its pair. A vector equal to A is A's own pattern (in w_λ); every other v charged to A is a
+    proper superset of A, distinct from the others charged to A, and there are at most r − 1 of them (one per
+    partner). So Σ_v g_λ(v) ≤ ½ Σ_{A∈U} G_λ(A)."""
+    V = gV.size
+    q1 = tv.shape[1]
+    for v in range(V):
+        tv[v, 0] = gV[v]
+        ti[v, 0] = v
+        for j in range(1, q1):
+            tv[v, j] = -1.0
+            ti[v, j] = -1
+    tmpv = np.empty(q1)
+    tmpi = np.empty(q1, dtype=np.int64)
+    bit = 1
+    while bit < V:
+        for mask in range(V):
+            if mask & bit:
+                continue
+            other = mask | bit
+            i = 0
+            j = 0
+            for t in range(q1):
+                if j >= q1 or (i < q1 and tv[mask, i] >= tv[other, j]):
+                    tmpv[t] = tv[mask, i]
+                    tmpi[t] = ti[mask, i]
+                    i += 1
+                else:
+                    tmpv[t] = tv[other, j]
+                    tmpi[t] = ti[other, j]
+                    j += 1
+            for t in range(q1):
+                tv[mask, t] = tmpv[t]
+                ti[mask, t] = tmpi[t]
+        bit <<= 1
+    for i in range(smasks.size):
+        A = smasks[i]
+        c = 0
+        G = 0.0
+        for t in range(q1):
+            if c >= r - 1:
+                break
+            v = ti[A, t]
+            if v < 0 or v == A or tv[A, t] <= 0.0:
+                continue
+            G += tv[A, t]
+            sv[i, c] = v
+            c += 1
+        for t in range(c, sv.shape[1]):
+            sv[i, t] = -1
+        wA[i] += 0.5 * G
+
+
+@nb.njit(cache=True)
+def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, topV, r, smasks, tv, ti, sv):  # pragma: no cover
+    """Fill w_λ (wA), g_λ (gV, when p2 > 0) and the top index lists; returns (bound value, base).
+
+    With superset charging (``smasks`` non-empty: the candidate atoms' masks; k = 2, :func:`_superset_charge`),
+    the pair term is charged to the atoms instead: wA[A] becomes w_λ(A) + ½ G_λ(A), base has no top-p₂ term,
+    and sv[A] lists the vectors charged to A."""
     Mc = wA.size
     N = lam.size
     for a in range(Mc):
@@ -107,7 +169,6 @@ def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, top
     base = 0.0
     for s in range(N):
         base += lam[s] if lam[s] < pe[s] else pe[s]
-    sumA = _top(wA, r, topA)
     if p2 > 0:
         gV[:] = 0.0
         nmax = cum.shape[1] - 1
@@ -124,13 +185,17 @@ def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, top
                 d = lam[s] - pi[s] * ham[v, s]
                 if d > 0.0:
                     gV[v] += d
-        base -= _top(gV, p2, topV)
+        if smasks.size > 0:
+            _superset_charge(gV, smasks, tv, ti, sv, r, wA)
+        else:
+            base -= _top(gV, p2, topV)
+    sumA = _top(wA, r, topA)
     return base - sumA, base
 
 
 @nb.njit(cache=True)
 def lagrange_iterate(
-    pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, iters, target
+    pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, iters, target, smasks
 ):  # pragma: no cover - compiled
     """Run up to ``iters`` subgradient steps from λ = ``lam`` (module docstring); returns
     (λ, θ, stale, best value, best λ, pruned) where ``pruned`` says the value exceeded ``target`` + slack."""
@@ -147,8 +212,11 @@ def lagrange_iterate(
     grad = np.empty(N)
     finite = np.isfinite(target)
     pesum = pe.sum()
+    charge = smasks.size > 0
+    tv, ti, sv = _charge_tables(charge, V, Mc, rr)
     for _ in range(iters):
-        value, _base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr)
+        value, _base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr,
+                               smasks, tv, ti, sv)
         if value > best_val + 1e-12:
             best_val = value
             best_lam[:] = lam
@@ -167,11 +235,22 @@ def lagrange_iterate(
             for j in range(indptr[a], indptr[a + 1]):
                 if val[j] < lam[ev[j]]:
                     grad[ev[j]] -= 1.0
-        for i in range(q):
-            v = topV[i]
-            for s in range(N):
-                if pi[s] * ham[v, s] < lam[s]:
-                    grad[s] -= 1.0
+        if charge:
+            for i in range(rr):
+                a = topA[i]
+                for c in range(sv.shape[1]):
+                    v = sv[a, c]
+                    if v < 0:
+                        break
+                    for s in range(N):
+                        if pi[s] * ham[v, s] < lam[s]:
+                            grad[s] -= 0.5
+        else:
+            for i in range(q):
+                v = topV[i]
+                for s in range(N):
+                    if pi[s] * ham[v, s] < lam[s]:
+                        grad[s] -= 1.0
         norm = 0.0
         for s in range(N):
             norm += grad[s] * grad[s]
@@ -192,8 +271,9 @@ def lagrange_iterate(
 
 
 @nb.njit(cache=True)
-def lagrange_value(pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam):  # pragma: no cover - compiled
-    """(base, w_λ) at λ: base = Σ min(λ, π e_F) − top-p₂ g_λ, in float64."""
+def lagrange_value(pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, smasks):  # pragma: no cover - compiled
+    """(base, w_λ) at λ: base = Σ min(λ, π e_F) − top-p₂ g_λ, in float64 (with ``smasks``: base = Σ min(λ, π e_F)
+    and w_λ(A) + ½ G_λ(A), :func:`_superset_charge`)."""
     Mc = indptr.size - 1
     pe = pi * eF
     wA = np.empty(Mc)
@@ -203,8 +283,19 @@ def lagrange_value(pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam):  # pra
     topA = np.empty(max(rr, 1), dtype=np.int64)
     q = min(p2, V)
     topV = np.empty(max(q, 1), dtype=np.int64)
-    _value, base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr)
+    tv, ti, sv = _charge_tables(smasks.size > 0, V, Mc, rr)
+    _value, base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr,
+                           smasks, tv, ti, sv)
     return base, wA
+
+
+@nb.njit(cache=True)
+def _charge_tables(charge, V, Mc, r):  # pragma: no cover - compiled
+    """Work arrays of :func:`_superset_charge` (empty when not charging)."""
+    if not charge:
+        return np.empty((1, 1)), np.empty((1, 1), dtype=np.int64), np.empty((1, 1), dtype=np.int64)
+    q1 = max(r, 1)
+    return np.empty((V, q1)), np.empty((V, q1), dtype=np.int64), np.full((Mc, max(q1 - 1, 1)), -1, dtype=np.int64)
 
 
 @nb.njit(cache=True)
@@ -346,3 +437,34 @@ def node_eval(kb, kF, K1, pi):  # pragma: no cover - compiled
             d += pi[s] * e
         DA[i] = d
     return keA, eA, DA
+
+
+@nb.njit(cache=True)
+def suffix_top_sums(ws, q):  # pragma: no cover - compiled
+    """out[i] = the sum of the q largest entries of ws[i + 1:] (fewer when fewer remain)."""
+    L = ws.size
+    out = np.zeros(L)
+    if q <= 0:
+        return out
+    top = np.empty(q)  # the q largest seen so far, ascending; the first ``cnt`` slots used
+    cnt = 0
+    s = 0.0
+    for i in range(L - 1, -1, -1):
+        out[i] = s
+        x = ws[i]
+        if cnt < q:
+            j = cnt
+            while j > 0 and top[j - 1] > x:
+                top[j] = top[j - 1]
+                j -= 1
+            top[j] = x
+            cnt += 1
+            s += x
+        elif x > top[0]:
+            s += x - top[0]
+            j = 0
+            while j + 1 < q and top[j + 1] < x:
+                top[j] = top[j + 1]
+                j += 1
+            top[j] = x
+    return out

@@ -90,6 +90,60 @@ def test_lagrangian_bound_below_every_completion(seed: int) -> None:
             assert base - w[i] - others <= child_truth + 1e-9
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_superset_charged_bound_below_every_completion(seed: int) -> None:
+    """k = 2 with the pair term charged to the atoms (½ of the r − 1 largest g_λ over proper supersets), at
+    random λ and at the tuned λ, and the combined window bounds of the children in the search's order."""
+    rng = np.random.default_rng(100 + seed)
+    pmf = from_spec(f"random:n=4,support={7 + seed},seed={seed + 11}")
+    m, k = 4, 2
+    search = bnb_free._Search(Problem(pmf, m, k), None)
+    atoms = search.atoms.tolist()
+    for depth in (0, 1, 2):
+        F = tuple(sorted(rng.choice(len(atoms), size=depth, replace=False).tolist()))
+        cand = np.array([a for a in range(search.M) if a not in F])
+        kF, kb = search._keys_from_scratch(F, cand)
+        keA = np.minimum(kb, kF[None, :])
+        eF = (kF // search.K1).astype(float)
+        eA = (keA // search.K1).astype(np.int32)
+        r = m - depth
+        search.best = float("inf")
+        p2 = search._p2(depth, r)
+        pe = search.pi * eF
+        lams = [rng.uniform(0, 1, search.N) * pe for _ in range(3)] + [None]
+        for lam0 in lams:
+            iters = 40 if lam0 is None else 1
+            base, w, _ = search._lagrange(eF, eA, r, p2, lam0, iters, search.atoms[cand])
+            for s in range(0, r + 1):
+                for U in itertools.combinations(range(cand.size), s):
+                    truth = _set_D(pmf, [atoms[a] for a in (*F, *cand[list(U)].tolist())], k)
+                    assert base - float(w[list(U)].sum()) <= truth + 1e-9, (F, U, base, truth)
+        # children in the combined order: a child's bound holds for completions by later atoms only
+        fam = [(base, w), search._legacy_bound(F, cand, kF, eF, eA, r)]
+        order, lb = search._combined_windows(fam, r, float("inf"))
+        for pos in range(order.size):
+            later = cand[order[pos + 1 :]].tolist()
+            A = int(cand[order[pos]])
+            child_truth = min(
+                _set_D(pmf, [atoms[a] for a in (*F, A, *U)], k)
+                for s in range(0, r)
+                for U in itertools.combinations(later, s)
+            )
+            assert lb[pos] <= child_truth + 1e-9, (F, pos, lb[pos], child_truth)
+
+
+def test_suffix_top_sums_against_sorting() -> None:
+    from rdp_exact.solvers.bnb_kernel import suffix_top_sums
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        ws = rng.integers(0, 5, size=int(rng.integers(1, 12))).astype(float)
+        q = int(rng.integers(0, 5))
+        got = suffix_top_sums(ws, q)
+        want = [float(np.sort(ws[i + 1 :])[::-1][:q].sum()) for i in range(ws.size)]
+        assert np.allclose(got, want)
+
+
 @pytest.mark.parametrize("spec", ["pairs:n=6,pair=0.3,single=0.05,seed=1", "sym0", "sym1", "independent:0.3,0.3,0.2,0.2,0.1"])
 def test_automorphisms_match_plain_count(spec: str) -> None:
     pmf = _symmetric_pmf(int(spec[3:])) if spec.startswith("sym") else from_spec(spec)
