@@ -12,6 +12,10 @@ Three parts (free class, integer coefficients, min D then R then P, k = 2):
 * **root gaps**: the root bound of the previous μ-convexified bound and of the facility-location Lagrangian,
   (D* − bound)/D*, per instance.
 * **scaling**: n = 8 … 16 on both families (m = n/2): root gap, nodes, time, status — where proofs stop.
+* **structured without symmetry**: the sampled families of :mod:`benchmarks.structured` (n = 12, N = 128,
+  m = 6, k = 2; structured like ``pairs12`` but with empirical probabilities, so no automorphisms): the B&B's
+  canonical proof (limit ``--structured-limit``, default 120 s) against the plain MILP's proof of D in the same
+  run (limit ``--milp-limit``).
 
 With ``--choice`` only the **solver-choice grid** runs: ``random`` pmfs of sizes ``--choice-sizes`` (support
 4n, m = n/2, k = 2) × query kinds (min D; min D under a slack distortion budget; min D under a binding rate
@@ -58,6 +62,10 @@ IDLE_LOAD = 0.5
 
 
 def _pmf(spec: str):  # noqa: ANN202
+    if spec.startswith("sampled:"):  # benchmark-only structured families (benchmarks/structured.py)
+        from benchmarks.structured import sampled_pmf
+
+        return sampled_pmf(spec.split(":", 1)[1])
     return from_spec(spec) if ":" in spec else builtin(spec)
 
 
@@ -183,6 +191,21 @@ def to_markdown(res: dict[str, Any]) -> str:
                 f"| {g['name']} | {f(g['D'], '.6f')}{star} | {f(g['mu'], '.4f')} | {f(g['mu_gap'], '.3f')} "
                 f"| {f(g['lagrange'], '.4f')} | {f(g['lagrange_gap'], '.3f')} | {f(g['lagrange_s'], '.2f')} |"
             )
+    if res.get("structured"):
+        lines += ["", f"## Structured pmfs without symmetry (n = 12, N = 128, m = 6, k = 2; B&B limit "
+                  f"{meta.get('structured_limit_s', 0):g} s)", "",
+                  "| family | B&B status | B&B wall s | D | bound | R | P | nodes | root gap | MILP D-proof s "
+                  "| MILP status (limit s) | ratio MILP/B&B | load |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for t in res["structured"]:
+            b, mp = t["bnb"], t.get("milp") or {}
+            lines.append(
+                f"| {t['name']} | {b['status']} | {f(b['wall_s'], '.2f')} | {f(b['D'], '.6f')} "
+                f"| {f(b['bound'], '.6f')} | {f(b['R'], '.6f')} | {f(b['P'], '.6f')} | {f(b['nodes'], 'd')} "
+                f"| {f(b['root_gap'], '.3f')} | {f(mp.get('D_proof_s'), '.1f')} "
+                f"| {mp.get('status', '–')} ({f(mp.get('limit_s'), 'g')}) | {t.get('ratio_text', '–')} "
+                f"| {f(b['load_before'], '.1f')}/{f(b['load_after'], '.1f')} |"
+            )
     if res.get("scaling"):
         lines += ["", f"## Scaling (B&B, limit {meta['limit_s']:g} s per instance, m = n/2, k = 2)", "",
                   "| family | n | N | m | status | wall s | D | bound | gap | root gap | nodes | |G| | load |",
@@ -282,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default=None, help="scaling sizes n (default 8,10,12,14,16)")
     ap.add_argument("--skip-targets", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
+    ap.add_argument("--skip-structured", action="store_true")
+    ap.add_argument("--structured-limit", type=float, default=120.0, help="B&B limit per structured instance")
     ap.add_argument("--out", default="bench-results")
     ap.add_argument("--choice", action="store_true",
                     help="only the solver-choice grid (writes solver_choice.json/.md, read by --solver auto)")
@@ -303,9 +328,11 @@ def main(argv: list[str] | None = None) -> int:
         meta["warning"] = (f"Measured under load (1-minute load average {load_start} at start on a "
                            f"{os.cpu_count()}-CPU machine): wall times are slower than on an idle machine.")
         print(f"warning: {meta['warning']}", file=sys.stderr)
-    res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": []}
+    res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": [], "structured": []}
     if args.choice:
-        args.skip_targets = args.skip_scaling = True
+        args.skip_targets = args.skip_scaling = args.skip_structured = True
+    if args.quick:
+        args.skip_structured = True
     targets = TARGETS[:1] if args.quick else TARGETS
     if not args.skip_targets:
         for name, spec, m, k, target_s, factor in targets:
@@ -342,6 +369,21 @@ def main(argv: list[str] | None = None) -> int:
             t["met"] = met
             res["targets"].append(t)
             print(f"target {name}: {b['status']} {b['wall_s']:.2f}s D={b['D']} met={met}", flush=True)
+    if not args.skip_structured:
+        from benchmarks.structured import FAMILIES
+
+        meta["structured_limit_s"] = args.structured_limit
+        for fam in FAMILIES:
+            spec = f"sampled:{fam}"
+            b = run_bnb(spec, 6, 2, args.structured_limit)
+            mp = run_milp(spec, 6, 2, milp_limit)
+            row: dict[str, Any] = {"name": fam, "bnb": b, "milp": mp}
+            if b["status"] == "optimal" and mp.get("D_proof_s"):
+                row["ratio_text"] = f"{mp['D_proof_s'] / b['wall_s']:.1f}×"
+            elif b["status"] == "optimal" and "error" not in mp:
+                row["ratio_text"] = f"> {mp['wall_s'] / b['wall_s']:.1f}× (MILP at its limit)"
+            res["structured"].append(row)
+            print(f"structured {fam}: {b['status']} {b['wall_s']:.2f}s; MILP D {mp.get('D_proof_s')}", flush=True)
     if not args.skip_scaling:
         for name, spec, m, k in scaling_instances(sizes):
             r = run_bnb(spec, m, k, limit)
