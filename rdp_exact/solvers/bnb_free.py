@@ -24,15 +24,22 @@ for k = 1), the improvement on S is ≤ min(e_F(S), Σ_{A∈U} c_S(A)) and, for 
     D(F ∪ U) ≥ D(F) − Σ_S π_S (1 − μ_S) e_F(S) − Σ_{A∈U} w_μ(A),   w_μ(A) = Σ_S π_S μ_S c_S(A),
 
 since min(a, b) ≤ (1 − μ)a + μb. μ is tuned per node by a few projected subgradient steps (any μ is
-valid). Children are ordered by w_μ descending, so child i's bound D(F) − Σπ(1−μ)e_F − w_i − (w_{i+1} + … +
-w_{i+r−1}) is non-decreasing in i and the first child above the incumbent + TOL ends the loop.
+valid). With the children ordered by w_μ descending, child i's bound is D(F) − Σπ(1−μ)e_F − w_i − (w_{i+1}
++ … + w_{i+r−1}) (combined with the Lagrangian's below).
 
 **Lagrangian bound (issue 15; default ``bound="lagrange"``).** At the root and at nodes with r ≥ 3 a
 facility-location Lagrangian is also computed: one facility per new atom A (its exact patterns with F, cost
 e_{F∪A}) and p₂ free 0/1 vectors for patterns with ≥ 2 new atoms; for λ ∈ [0, π·e_F],
-D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} w_λ(A) − top-p₂ g_λ(v) (docs/solvers-scale.md). The node
-branches in the order of whichever bound leaves fewer children open; an atom whose order-free child bound
-exceeds the incumbent leaves the allowed lists of the whole subtree.
+D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} w_λ(A) − top-p₂ g_λ(v) (docs/solvers-scale.md). For k = 2
+(:data:`CHARGE`) the pair term is charged to the atoms instead: replacing A + B by A ∨ B and splitting each
+distinct pair vector's credit between its two atoms, D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) − Σ_{A∈U} [w_λ(A) +
+½ G_λ(A)] with G_λ(A) the r − 1 largest g_λ(v) over 0/1 vectors v ⊋ A
+(:func:`rdp_exact.solvers.bnb_kernel._superset_charge`). In a fixed order child i allows only later atoms,
+so each bound family (base, w) gives it base − w_i − (the r − 1 largest later w); a child gets the larger
+of the two families' bounds, in whichever family's order leaves fewer children open, and the loop stops where
+the suffix minimum of these bounds exceeds the incumbent. An atom whose order-free child bound exceeds the
+incumbent leaves the allowed lists of the whole subtree. The tuning, the μ bound, the pattern keys and the
+children's D run compiled (:mod:`rdp_exact.solvers.bnb_kernel`, numba, float64).
 
 **Symmetry.** Concept automorphisms of π (:mod:`rdp_exact.solvers.symmetry`) act on the candidate atoms; a
 node only branches on the first child of each orbit of the group fixing its chosen and excluded atoms, and
