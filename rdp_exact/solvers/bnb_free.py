@@ -892,6 +892,7 @@ def solve(
     ignored = tuple(sorted(opts))
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + float(time_limit)
+    warm_kernels()  # load (or, on a fresh checkout, compile) the kernels before the root's λ budget starts
     # threshold class: search the free class (it contains every threshold SAE's (D, R)), then realise
     search_pr = problem.with_(encoder="free", encoder_weights="ternary") if problem.encoder == "threshold" else problem
     search = _Search(search_pr, deadline, None if node_limit is None else int(node_limit), bound_kind,
@@ -949,6 +950,24 @@ def solve(
         problem, Status.LIMIT, NAME, _version(), wall, objective=ev.distortion, bound=bound,
         gap=relative_gap(ev.distortion, bound), sae=sae, evaluation=ev, info=_bnb_info(info),
     )
+
+
+_WARM = False
+
+
+def warm_kernels() -> None:
+    """Load the compiled kernels of :mod:`rdp_exact.solvers.bnb_kernel` once per process by solving a tiny
+    instance (k = 1 and k = 2). numba caches them on disk, so this costs ~1 s, or the compile (~15 s) the
+    first time after an install or a change of the kernels (``make install`` does it once)."""
+    global _WARM
+    if _WARM:
+        return
+    _WARM = True
+    from rdp_exact.generators import from_spec
+
+    tiny = from_spec("random:n=5,support=10,seed=1")
+    for k in (1, 2):
+        solve(Problem(tiny, 3, k), time_limit=None, options={"heuristic": False})
 
 
 def _completed(problem: Problem, search: _Search, info: dict[str, Any], t0: float) -> Solution:
