@@ -13,6 +13,12 @@ parts of the tables: w_λ(A) only has terms where e_{F∪A}(S) < e_F(S) (elsewhe
 and g_λ(v) only where |1_S − v|² < λ_S/π_S, which the per-event lists of all 0/1 vectors sorted by their distance to
 1_S (:func:`vector_lists`, built once per search) deliver as a prefix.
 
+For k = 2 the pair term can instead be charged to the atoms (:func:`_superset_charge`: half of the r − 1
+largest g_λ over proper supersets of each atom). The module also holds the compiled μ bound
+(:func:`credit_entries`, :func:`mu_bound`), the pattern keys by integer popcounts (:func:`pattern_keys_min`),
+one pass over a node's children (:func:`node_eval`) and the suffix sums of the child bounds
+(:func:`suffix_top_sums`).
+
 The state of the step rule (θ, the stale counter, the best λ seen) is passed in and out so that the caller can
 run the iterations in chunks and stop on its clock; every λ gives a valid bound, so stopping early only weakens
 it.
