@@ -3,6 +3,7 @@ against the plain candidate-atom MILP, measured in the same run.
 
     python -m benchmarks.bench_scale [--quick] [--limit S] [--milp-limit S] [--target-limit S]
                                      [--sizes 8,10,12,14,16] [--skip-targets] [--skip-scaling]
+                                     [--skip-structured] [--structured-limit S]
 
 Three parts (free class, integer coefficients, min D then R then P, k = 2):
 

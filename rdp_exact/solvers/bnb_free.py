@@ -559,16 +559,6 @@ class _Search:
         in_top = w >= top[min(r - 1, top.size) - 1]
         return base - w - np.where(in_top, s1 - w + nxt, s1)
 
-    @staticmethod
-    def _windows(root_val: float, w: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-        """Children in w-descending order and their bounds root_val − w_i − (w_{i+1} + … + w_{i+r−1})."""
-        order = np.argsort(-w, kind="stable")
-        ws = w[order]
-        csum = np.concatenate([[0.0], np.cumsum(ws)])
-        idx = np.arange(ws.size)
-        hi = np.minimum(idx + r, ws.size)
-        return order, root_val - (csum[hi] - csum[idx])
-
     def _combined_windows(
         self, families: list[tuple[float, np.ndarray]], r: int, lim: float
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -304,6 +304,17 @@ def _charge_tables(charge, V, Mc, r):  # pragma: no cover - compiled
     return np.empty((V, q1)), np.empty((V, q1), dtype=np.int64), np.full((Mc, max(q1 - 1, 1)), -1, dtype=np.int64)
 
 
+@nb.njit(cache=True, inline="always")
+def _credit(eF, eA, helpful, outside, i, a, s, half):  # pragma: no cover - compiled
+    """c_S(A) of the μ bound: (e_F(S) − e_{F∪A}(S)), raised on helpful (A, S) to ½(e_F(S) − |A∖S|) with ``half``."""
+    c = eF[s] - eA[i, s]
+    if half and helpful[a, s]:
+        h = 0.5 * (eF[s] - outside[a, s])
+        if h > c:
+            c = h
+    return c
+
+
 @nb.njit(cache=True)
 def credit_entries(eF, eA, helpful, outside, cand, half):  # pragma: no cover - compiled
     """CSR of the per-event credits c_S(A) of the μ bound (:meth:`bnb_free._Search._legacy_bound`):
@@ -311,27 +322,16 @@ def credit_entries(eF, eA, helpful, outside, cand, half):  # pragma: no cover - 
     Mc, N = eA.shape
     cnt = 0
     for i in range(Mc):
-        a = cand[i]
         for s in range(N):
-            c = eF[s] - eA[i, s]
-            if half and helpful[a, s]:
-                h = 0.5 * (eF[s] - outside[a, s])
-                if h > c:
-                    c = h
-            if c > 0.0:
+            if _credit(eF, eA, helpful, outside, i, cand[i], s, half) > 0.0:
                 cnt += 1
     indptr = np.zeros(Mc + 1, dtype=np.int64)
     ev = np.empty(cnt, dtype=np.int32)
     val = np.empty(cnt, dtype=np.float64)
     j = 0
     for i in range(Mc):
-        a = cand[i]
         for s in range(N):
-            c = eF[s] - eA[i, s]
-            if half and helpful[a, s]:
-                h = 0.5 * (eF[s] - outside[a, s])
-                if h > c:
-                    c = h
+            c = _credit(eF, eA, helpful, outside, i, cand[i], s, half)
             if c > 0.0:
                 ev[j] = s
                 val[j] = c
