@@ -240,8 +240,15 @@ class _Search:
         par = np.array([self.st.n_lat, 1.0 if self.st.symmetric else 0.0,
                         np.inf if rate_cap is None else rate_cap,
                         np.inf if self.deadline is None else self.deadline, TOL, 1.0 if self.st.line else 0.0])
-        stopped = self._kernel(start, 0.0, 0, 0.0, self.data, state, self.work, best_val, best_assign, counters,
-                               par)
+        try:
+            stopped = self._kernel(start, 0.0, 0, 0.0, self.data, state, self.work, best_val, best_assign, counters,
+                                   par)
+        except SystemError as exc:
+            # Ctrl-C / SIGTERM while the compiled search reads the clock (its only call back into the
+            # interpreter): numba wraps the handler's KeyboardInterrupt; hand it on as the interrupt it is
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                raise exc.__cause__ from None
+            raise
         self.nodes += int(counters[0])
         found = best_assign if counters[1] == 1 else None
         return float(best_val[0]), found, not stopped

@@ -174,3 +174,36 @@ def test_sigterm_stops_a_scip_solve_running_in_c(tmp_path: Path) -> None:
         waited = time.monotonic() - t0
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert waited < 30 and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # the compiled k = 1 search (one long numba call that reads the clock through the interpreter)
+        ["random:n=6,support=32,seed=2", "--width", "4", "--k", "1", "--class", "real-atoms"],
+        # HiGHS and CP-SAT on an instance neither proves within a minute
+        ["pairs12", "--width", "6", "--k", "2", "--solver", "highs"],
+        ["pairs12", "--width", "6", "--k", "2", "--solver", "cpsat"],
+    ],
+    ids=["kone", "highs", "cpsat"],
+)
+def test_sigterm_stops_long_solves(tmp_path: Path, args: list[str]) -> None:
+    """SIGTERM in the middle of a long solve (compiled search or solver library): exit 130 within seconds,
+    no traceback, nothing written."""
+    out = tmp_path / "sol.json"
+    argv = [sys.executable, "-m", "rdp", "solve", *args, "--time-limit", "120", "--json", str(out)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(6)  # past start-up and model building: the search is running
+        assert proc.poll() is None, "the solve finished before the signal: the instance is too easy for this test"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("SIGTERM did not stop the solve within 30 s") from None
+        waited = time.monotonic() - t0
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "Traceback" not in err and "SystemError" not in err, err
+    assert waited < 30 and not out.exists()
