@@ -4,6 +4,7 @@ against the plain candidate-atom MILP, measured in the same run.
     python -m benchmarks.bench_scale [--quick] [--limit S] [--milp-limit S] [--target-limit S]
                                      [--sizes 8,10,12,14,16] [--skip-targets] [--skip-scaling]
                                      [--skip-structured] [--structured-limit S]
+                                     [--skip-variants] [--variants-limit S] [--merge]
 
 Three parts (free class, integer coefficients, min D then R then P, k = 2):
 
@@ -17,6 +18,14 @@ Three parts (free class, integer coefficients, min D then R then P, k = 2):
   m = 6, k = 2; structured like ``pairs12`` but with empirical probabilities, so no automorphisms): the B&B's
   canonical proof (limit ``--structured-limit``, default 120 s) against the plain MILP's proof of D in the same
   run (limit ``--milp-limit``).
+* **pairs variants through auto**: :data:`VARIANTS`, ``pairs`` pmfs of the size of the issue's hidden instance
+  (n = 12, N = 128, m = 6, k = 2) with 0–4 triples and other pair/single probabilities (a seed alone only
+  relabels the concepts), solved as
+  ``rdp solve PMF --width 6 --k 2`` solves them (``--solver auto``, the full canonical answer; limit
+  ``--variants-limit``, default 60 s).
+
+``--merge`` keeps the sections of an existing bench-results/bench_scale.json that this run skips, so one part
+can be re-measured alone.
 
 With ``--choice`` only the **solver-choice grid** runs: ``random`` pmfs of sizes ``--choice-sizes`` (support
 4n, m = n/2, k = 2) × query kinds (min D; min D under a slack distortion budget; min D under a binding rate
@@ -58,6 +67,14 @@ TARGETS: list[tuple[str, str, int, int, float, float | None]] = [
     ("pairs16", PAIRS16, 8, 2, 600.0, None),
     ("random10", RANDOM10, 5, 2, 600.0, None),
 ]
+#: ``pairs`` variants at n = 12, N = 128 (m = 6, k = 2), solved through ``auto``.
+VARIANTS = [
+    "pairs:n=12,pair=0.35,single=0.05,seed=2,triples=4,support=128",
+    "pairs:n=12,pair=0.3,single=0.05,seed=1,support=128",
+    "pairs:n=12,pair=0.2,single=0.1,seed=3,triples=1,support=128",
+    "pairs:n=12,pair=0.4,single=0.02,seed=4,triples=2,support=128",
+    "pairs:n=12,pair=0.25,single=0.08,seed=5,triples=3,support=128",
+]
 MILP_OPTIONS = {"interface": "highspy", "formulation": "usage", "heuristic": False}
 IDLE_LOAD = 0.5
 
@@ -95,6 +112,21 @@ def run_bnb(spec: str, m: int, k: int, limit: float, options: dict[str, Any] | N
         "atoms": sorted(int(a) for a in sol.sae.atoms if a) if sol.sae is not None else None,
         "load_before": load0, "load_after": _load(),
     }
+
+
+def run_auto(spec: str, m: int, k: int, limit: float) -> dict[str, Any]:
+    """``rdp solve SPEC --width m --k k --time-limit limit`` (``--solver auto``): the canonical answer, timed."""
+    from rdp_exact.solvers import solve
+
+    pmf = _pmf(spec)
+    load0 = _load()
+    t0 = time.perf_counter()
+    sol = solve(Problem(pmf, m, k), "auto", time_limit=limit)
+    wall = time.perf_counter() - t0
+    return {"pmf": spec, "n": pmf.n, "N": pmf.support_size, "m": m, "k": k, "limit_s": limit,
+            "status": sol.status.value, "method": sol.solver, "wall_s": round(wall, 3), "D": sol.objective,
+            "R": sol.rate if sol.sae is not None else None, "P": sol.poly if sol.sae is not None else None,
+            "load_before": load0, "load_after": _load()}
 
 
 def root_bounds(spec: str, m: int, k: int) -> dict[str, float | None]:
@@ -166,6 +198,8 @@ def to_markdown(res: dict[str, Any]) -> str:
     ]
     if meta.get("warning"):
         lines += ["", f"**{meta['warning']}**"]
+    if meta.get("merged"):
+        lines += ["", f"Note: {meta['merged']}."]
     if res.get("targets"):
         lines += ["", "## Targets (B&B canonical D, R, P vs the plain candidate-atom MILP in the same run)", "",
                   "| instance | n | N | m | B&B status | B&B wall s | D | R | P | nodes | root gap | MILP D-proof s "
@@ -206,6 +240,15 @@ def to_markdown(res: dict[str, Any]) -> str:
                 f"| {f(b['root_gap'], '.3f')} | {f(mp.get('D_proof_s'), '.1f')} "
                 f"| {mp.get('status', '–')} ({f(mp.get('limit_s'), 'g')}) | {t.get('ratio_text', '–')} "
                 f"| {f(b['load_before'], '.1f')}/{f(b['load_after'], '.1f')} |"
+            )
+    if res.get("variants"):
+        lines += ["", f"## `pairs` variants at n = 12, N = 128, m = 6, k = 2 through `--solver auto` (limit "
+                  f"{meta.get('variants_limit_s', 0):g} s; the full canonical answer)", "",
+                  "| pmf | status | method | wall s | D | R | P | load |", "|---|---|---|---|---|---|---|---|"]
+        for r in res["variants"]:
+            lines.append(
+                f"| `{r['pmf']}` | {r['status']} | {r['method']} | {f(r['wall_s'], '.2f')} | {f(r['D'], '.6f')} "
+                f"| {f(r['R'], '.6f')} | {f(r['P'], '.6f')} | {f(r['load_before'], '.1f')}/{f(r['load_after'], '.1f')} |"
             )
     if res.get("scaling"):
         lines += ["", f"## Scaling (B&B, limit {meta['limit_s']:g} s per instance, m = n/2, k = 2)", "",
@@ -297,6 +340,28 @@ def choice_markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _merged(path: Path, res: dict[str, Any], skipped: dict[str, bool]) -> dict[str, Any]:
+    """``res`` with each skipped section (and its meta entries) taken from the results already in ``path``."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return res
+    section_meta = {"structured": ["structured_limit_s"], "variants": ["variants_limit_s"]}
+    for key, was_skipped in skipped.items():
+        if was_skipped and old.get(key):
+            res[key] = old[key]
+            for mk in section_meta.get(key, []):
+                if mk in old.get("meta", {}):
+                    res["meta"][mk] = old["meta"][mk]
+    if skipped["scaling"] and "limit_s" in old.get("meta", {}):
+        res["meta"]["limit_s"] = old["meta"]["limit_s"]
+    if skipped["targets"] and skipped["structured"] and "milp_limit_s" in old.get("meta", {}):
+        res["meta"]["milp_limit_s"] = old["meta"]["milp_limit_s"]
+    res["meta"]["merged"] = ("sections not re-run come from the previous bench_scale.json; "
+                             "the load averages above are this run's, every row has its own")
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small settings (pairs12 target only, short limits)")
@@ -308,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-structured", action="store_true")
     ap.add_argument("--structured-limit", type=float, default=120.0, help="B&B limit per structured instance")
+    ap.add_argument("--skip-variants", action="store_true")
+    ap.add_argument("--variants-limit", type=float, default=60.0, help="limit per pairs variant (auto)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the sections of bench-results/bench_scale.json that this run skips")
     ap.add_argument("--out", default="bench-results")
     ap.add_argument("--choice", action="store_true",
                     help="only the solver-choice grid (writes solver_choice.json/.md, read by --solver auto)")
@@ -329,11 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         meta["warning"] = (f"Measured under load (1-minute load average {load_start} at start on a "
                            f"{os.cpu_count()}-CPU machine): wall times are slower than on an idle machine.")
         print(f"warning: {meta['warning']}", file=sys.stderr)
-    res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": [], "structured": []}
+    res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": [], "structured": [],
+                           "variants": []}
     if args.choice:
-        args.skip_targets = args.skip_scaling = args.skip_structured = True
+        args.skip_targets = args.skip_scaling = args.skip_structured = args.skip_variants = True
     if args.quick:
-        args.skip_structured = True
+        args.skip_structured = args.skip_variants = True
     targets = TARGETS[:1] if args.quick else TARGETS
     if not args.skip_targets:
         for name, spec, m, k, target_s, factor in targets:
@@ -385,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
                 row["ratio_text"] = f"> {mp['wall_s'] / b['wall_s']:.1f}× (MILP at its limit)"
             res["structured"].append(row)
             print(f"structured {fam}: {b['status']} {b['wall_s']:.2f}s; MILP D {mp.get('D_proof_s')}", flush=True)
+    if not args.skip_variants:
+        meta["variants_limit_s"] = args.variants_limit
+        for spec in VARIANTS:
+            r = run_auto(spec, 6, 2, args.variants_limit)
+            res["variants"].append(r)
+            print(f"variant {spec}: {r['status']} ({r['method']}) {r['wall_s']:.2f}s", flush=True)
     if not args.skip_scaling:
         for name, spec, m, k in scaling_instances(sizes):
             r = run_bnb(spec, m, k, limit)
@@ -408,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_json(out / "solver_choice.json", {"meta": meta, "rule": bnb_free.CHOICE_RULE, "rows": rows})
         print(choice_markdown(meta, rows))
         return 0
+    if args.merge:
+        res = _merged(out / "bench_scale.json", res, {
+            "targets": args.skip_targets, "root_gaps": args.skip_targets, "structured": args.skip_structured,
+            "variants": args.skip_variants, "scaling": args.skip_scaling})
     atomic_write_json(out / "bench_scale.json", res)
     atomic_write_text(out / "bench_scale.md", to_markdown(res))
     return 0
