@@ -123,6 +123,8 @@ def _superset_charge(gV, smasks, tv, ti, sv, r, wA):  # pragma: no cover - compi
             if mask & bit:
                 continue
             other = mask | bit
+            if tv[other, 0] <= 0.0:  # lists run largest first: nothing positive to merge (only > 0 is charged)
+                continue
             i = 0
             j = 0
             for t in range(q1):
@@ -320,14 +322,9 @@ def credit_entries(eF, eA, helpful, outside, cand, half):  # pragma: no cover - 
     """CSR of the per-event credits c_S(A) of the μ bound (:meth:`bnb_free._Search._legacy_bound`):
     c = (e_F(S) − e_{F∪A}(S))⁺, and with ``half`` (k ≥ 2) on helpful (A, S) at least ½(e_F(S) − |A∖S|)."""
     Mc, N = eA.shape
-    cnt = 0
-    for i in range(Mc):
-        for s in range(N):
-            if _credit(eF, eA, helpful, outside, i, cand[i], s, half) > 0.0:
-                cnt += 1
     indptr = np.zeros(Mc + 1, dtype=np.int64)
-    ev = np.empty(cnt, dtype=np.int32)
-    val = np.empty(cnt, dtype=np.float64)
+    ev = np.empty(Mc * N, dtype=np.int32)  # one pass into room for every entry; the used prefix is returned
+    val = np.empty(Mc * N, dtype=np.float64)
     j = 0
     for i in range(Mc):
         for s in range(N):
@@ -337,7 +334,7 @@ def credit_entries(eF, eA, helpful, outside, cand, half):  # pragma: no cover - 
                 val[j] = c
                 j += 1
         indptr[i + 1] = j
-    return indptr, ev, val
+    return indptr, ev[:j], val[:j]
 
 
 @nb.njit(cache=True)
