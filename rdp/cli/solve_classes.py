@@ -27,6 +27,8 @@ def default_limit(problem: ClassProblem, time_limit: float | None) -> float | No
 
     if time_limit is not None or choose_method(problem) != "scip":
         return time_limit
+    if problem.monosemantic and not problem.decoder_bias and problem.max_rate is None:
+        return DEFAULT_SCIP_LIMIT  # usually proven by the floor before SCIP starts (rdp_exact.classes.solve)
     Console(stderr=True).print(f"note: {problem.label} is answered by SCIP's global search; no --time-limit was "
                                f"given, so it stops after {DEFAULT_SCIP_LIMIT:.0f} s (pass --time-limit to change)",
                                highlight=False)
@@ -37,7 +39,7 @@ def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bi
                      max_rate: float | None, max_distortion: float | None, max_poly: float | None, encoder: str,
                      coefficients: str, time_limit: float | None, threads: int | None, json_out: Path | None,
                      plot: Path | None, normalize: bool, quiet: bool) -> None:
-    """Solve min D under the cap (and a rate budget) in a real class; print, write JSON, exit by status."""
+    """Solve min D under the cap (a rate budget, P ≤ 0) in a real class; print, write JSON, exit by status."""
     from rdp.cli.exit_codes import ExitCode
     from rdp_exact.classes import CLASSES, ClassProblem, solve_class
     from rdp_exact.generators import load_pmf
@@ -52,9 +54,9 @@ def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bi
                               "the binary class has no bias (A2)")
     if minimize != "distortion":
         raise InvalidArgument(f"--class {sae_class} solves min D only, got --minimize {minimize}")
-    if max_distortion is not None or max_poly is not None:
-        raise InvalidArgument(f"--class {sae_class} supports a rate budget only (--max-rate), not "
-                              + ("--max-distortion" if max_distortion is not None else "--max-poly"))
+    if max_distortion is not None:
+        raise InvalidArgument(f"--class {sae_class} supports a rate budget (--max-rate) and --max-poly 0, "
+                              "not --max-distortion")
     if encoder != "free" or coefficients != "integer":
         raise InvalidArgument(f"--class {sae_class} needs --encoder free and --coefficients integer")
     if plot is not None:
@@ -62,7 +64,8 @@ def solve_real_class(pmf: str, *, width: int, k: int, sae_class: str, decoder_bi
     if json_out is not None:
         check_writable_file(json_out)
     dist = load_pmf(pmf, normalize=normalize)
-    problem = ClassProblem(dist, width, k, sae_class, decoder_bias, max_rate=max_rate)  # type: ignore[arg-type]
+    problem = ClassProblem(dist, width, k, sae_class, decoder_bias, max_rate=max_rate,  # type: ignore[arg-type]
+                           max_poly=max_poly)
     sol = solve_class(problem, time_limit=default_limit(problem, time_limit), threads=threads)
     c = console()
     c.print(proof_line(sol.status, sol.is_exact, sol.gap, sol.method, sol.method_version, sol.wall_time_s))

@@ -66,12 +66,26 @@ class ClassProblem(CappedQuery):
     code_bound: float | None = None
     """``real-codes`` only: cap a_max on every code (None: :func:`default_code_bound`). Part of the class: an
     optimum is proven within codes ≤ a_max. Ignored (never binding) for k = 1 without bias."""
+    max_poly: float | None = None
+    """Budget on P, or None. Only P ≤ 0 (monosemantic atoms: each live atom on one concept, DESIGN §1.3) has
+    an exact method in the real classes; any other value is refused."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("SAE class", self.sae_class, CLASSES)
         check_optional_finite("max-rate", self.max_rate, min=0.0)
         check_optional_finite("code bound", self.code_bound, positive=True)
+        check_optional_finite("max-poly", self.max_poly, min=0.0)
+        if self.max_poly is not None and self.max_poly != 0 and self.sae_class != "binary":
+            from rdp_exact.errors import InvalidArgument
+
+            raise InvalidArgument(f"--class {self.sae_class} takes a P budget of 0 only (monosemantic atoms), got "
+                                  f"{self.max_poly:g}: no exact method bounds 0 < P ≤ ρ over real atoms")
+
+    @property
+    def monosemantic(self) -> bool:
+        """True under the budget P ≤ 0 (every live atom along one concept)."""
+        return self.max_poly is not None and self.max_poly <= 0
 
     @property
     def a_max(self) -> float:
@@ -91,6 +105,7 @@ class ClassProblem(CappedQuery):
             "decoder_bias": self.decoder_bias,
             "minimize": "distortion",
             "max_rate": self.max_rate,
+            "max_poly": self.max_poly,
             "code_bound": self.a_max if self.sae_class == "real-codes" else None,
         }
 

@@ -47,3 +47,14 @@ def test_theory_class_floor(tmp_path: Path) -> None:
     d = json.loads(out.read_text())
     assert d["class"] == "real-codes" and d["class_floor"]["d_min"] == d["class_floor"]["d_min_binary"]
     assert d["class_floor"]["below_binary_d_min"] is False and d["class_optimum"]["exact"] is True
+
+
+def test_solve_real_class_monosemantic_budget(tmp_path: Path) -> None:
+    out = tmp_path / "mono.json"
+    assert main(["solve", "cooccur3", "-m", "2", "-k", "1", "--class", "real-atoms", "--decoder-bias",
+                 "--max-poly", "0", "--json", str(out), "-q"]) == 0
+    d = json.loads(out.read_text())
+    assert d["problem"]["max_poly"] == 0 and d["exact"] is True
+    assert d["poly_dec"] == 0  # every live atom lies along one concept
+    for row in d["atoms"]:
+        assert sum(1 for v in row if abs(v) > 1e-9) <= 1

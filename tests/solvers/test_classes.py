@@ -166,3 +166,52 @@ def test_time_limit_gives_limit_with_valid_bound() -> None:
     assert sol.status is Status.LIMIT and not sol.is_exact
     assert sol.bound is not None and sol.bound <= sol.distortion
     assert math.isfinite(sol.distortion)
+
+
+# ---------------------------------------------------------------------------------- P budget P ≤ 0 (monosemantic)
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_monosemantic_budget_real_atoms_matches_reference(bias: bool, seed: int) -> None:
+    pmf = random_pmf(3, 5, 20 + seed)
+    for m, k, r in ((1, 1, None), (2, 1, None), (2, 2, 0.8), (2, 2, None)):
+        pr = ClassProblem(pmf, m, k, "real-atoms", bias, max_rate=r, max_poly=0)
+        got, ref = solve_class(pr), reference_solve(pr, monosemantic=True)
+        assert got.is_exact and got.method == "pattern-bnb"
+        assert got.distortion == pytest.approx(ref.distortion, abs=1e-9)
+        assert got.poly is not None and got.poly <= 1e-9  # every live atom along one concept
+        free = solve_class(pr.with_(max_poly=None))
+        assert free.distortion <= got.distortion + 1e-9  # the budget can only cost distortion
+        if r is not None:
+            assert got.rate <= r + 1e-9
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("name", ["cooccur3", "nested3", "independent3"])
+def test_monosemantic_real_codes_without_bias_is_the_binary_floor(name: str, k: int) -> None:
+    pmf = builtin(name)
+    pr = ClassProblem(pmf, 2, k, "real-codes", max_poly=0)
+    got = solve_class(pr, time_limit=30)
+    assert got.status is Status.OPTIMAL and got.method.endswith("+floor")
+    assert got.distortion == pytest.approx(d_min(pmf, 2, k), abs=1e-9)
+    assert got.poly is not None and got.poly <= 1e-9
+
+
+def test_monosemantic_real_codes_with_bias_is_sandwiched() -> None:
+    pmf = builtin("cooccur3")
+    pr = ClassProblem(pmf, 2, 1, "real-codes", True, max_poly=0)
+    got = solve_class(pr, time_limit=30)
+    atoms = solve_class(pr.with_(sae_class="real-atoms"))  # a subclass: never better
+    assert got.poly is not None and got.poly <= 1e-9
+    assert got.bound is not None and got.bound <= got.distortion + 1e-9
+    assert got.distortion <= atoms.distortion + 1e-9
+    assert got.bound <= class_floor(pmf, 2, 1, "real-codes", True, time_limit=30).d_min + 1e-6
+
+
+def test_p_budget_other_than_zero_is_refused_in_real_classes() -> None:
+    pmf = builtin("cooccur3")
+    for cls in ("real-atoms", "real-codes"):
+        with pytest.raises(InvalidArgument, match="P budget of 0 only"):
+            ClassProblem(pmf, 2, 1, cls, max_poly=0.1)  # type: ignore[arg-type]
+    ClassProblem(pmf, 2, 1, "binary", max_poly=0.1)  # the binary class answers any P budget
+    with pytest.raises(SolverUnavailable, match="no P budget"):
+        solve_class(ClassProblem(pmf, 2, 1, "real-atoms", max_poly=0), "kone")
