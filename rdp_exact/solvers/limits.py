@@ -128,7 +128,10 @@ def interrupt_at(budget: TimeBudget, what: str) -> Iterator[None]:
             in_gc[0] = False
 
     def _raise(signum: int, frame: Any) -> None:
-        if in_gc[0] or (frame is not None and frame.f_code.co_name == "__del__"):
+        # also not inside the two gc callbacks themselves: the signal can land on their first line, before
+        # in_gc is set, and an exception there is swallowed as well
+        if in_gc[0] or (frame is not None and (frame.f_code.co_name == "__del__"
+                                               or frame.f_code in (_gc_start.__code__, _gc_stop.__code__))):
             return
         raise BuildInterrupted(f"time limit reached while {what}")
 

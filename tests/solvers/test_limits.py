@@ -329,3 +329,22 @@ def test_deadline_inside_a_gc_callback_is_delivered_after_it() -> None:
     finally:
         gc.callbacks.remove(slow_callback)
     assert time.perf_counter() - t0 < 2
+
+
+def test_deadline_on_the_guard_callbacks_own_line_is_deferred() -> None:
+    """The timer can fire on the first line of the guard's own gc callbacks, before they mark the collection:
+    the handler must defer there too (an exception raised in a gc callback is swallowed as 'unraisable')."""
+    import gc
+    import signal
+    import types
+
+    from rdp_exact.solvers.limits import BuildInterrupted, TimeBudget, interrupt_at
+
+    with interrupt_at(TimeBudget.after(60.0), "building"):
+        handler = signal.getsignal(signal.SIGALRM)
+        start_cb, stop_cb = gc.callbacks[0], gc.callbacks[-1]
+        assert callable(handler)
+        for cb in (start_cb, stop_cb):  # a frame of the guard's own callbacks: deferred, nothing raised
+            handler(signal.SIGALRM, types.SimpleNamespace(f_code=cb.__code__))
+        with pytest.raises(BuildInterrupted):  # anywhere else the deadline is raised
+            handler(signal.SIGALRM, None)
