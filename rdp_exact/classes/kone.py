@@ -73,6 +73,13 @@ bounded below from the cluster's top eigenpair and eigengap alone (a 2 × 2 eige
 numba, cached on disk after the first call: a node costs a few microseconds, ~30× less than the same search
 interpreted); the suffix loop, the incumbents and the reported SAE stay in NumPy here.
 
+**The LP proof first (real-atoms, ± bias, no rate budget, N ≥ :data:`LP_FROM_EVENTS`).** The same partition
+problem as a set-partitioning integer program has an LP relaxation that column generation solves with an exact
+pricer (:mod:`rdp_exact.classes.kone_lp`); its Lagrangian bound is valid for any duals, and when the LP optimum
+is integral (so far on every random pmf tried, N ≤ 40) the LP's partition is returned as ``optimal`` with that
+bound (method ``kone-colgen``), before any search. Otherwise the search below runs with the LP's bound kept and
+its partition (if integral) as an incumbent. Line clusters (real-codes) have no exact pricer yet and always search.
+
 The result is ``optimal`` when the search completes; on a time limit it is ``limit`` with the incumbent and a
 valid bound (the largest completed suffix optimum, or the root bound).
 """
@@ -84,15 +91,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rdp_exact.classes.kone_lp import LPResult, lp_bound
 from rdp_exact.classes.problem import ClassProblem, ClassSolution, RealSAE, finish
 from rdp_exact.errors import SolverUnavailable
-from rdp_exact.problem import TOL, Status
+from rdp_exact.problem import TOL, Status, relative_gap
 from rdp_exact.solvers.brute import _version as _rdp_version
 
 #: The package version and this search's revision (bumped when its results could change).
-VERSION = f"{_rdp_version()}, kone r3"
+VERSION = f"{_rdp_version()}, kone r4"
 #: Fraction of the longest suffixes whose optimum is not computed (module docstring, "Suffix optima").
 SKIP_FRACTION = 0.25
+#: Events from which real-atoms (± bias) without a rate budget tries the LP proof first (module docstring;
+#: measured in benchmarks/bench_classes.py: below it the search alone is as fast).
+LP_FROM_EVENTS = 24
 #: Lloyd restarts (weighted k-means++ seeds) for the first incumbent of the whole problem.
 RESTARTS = 8
 #: Block lengths − 1 at which the bound of the module docstring is evaluated (plus the whole remainder).
@@ -224,6 +235,7 @@ class _Search:
         self.work = kk.workspace(self.N, self.C, self.n)
         self.nodes = 0
         self._kernel = kk.search
+        self._call = kk.call
 
     def run(self, start: int, rate_cap: float | None, ub: float, incumbent: np.ndarray | None
             ) -> tuple[float, np.ndarray | None, bool]:
@@ -240,15 +252,8 @@ class _Search:
         par = np.array([self.st.n_lat, 1.0 if self.st.symmetric else 0.0,
                         np.inf if rate_cap is None else rate_cap,
                         np.inf if self.deadline is None else self.deadline, TOL, 1.0 if self.st.line else 0.0])
-        try:
-            stopped = self._kernel(start, 0.0, 0, 0.0, self.data, state, self.work, best_val, best_assign, counters,
-                                   par)
-        except SystemError as exc:
-            # Ctrl-C / SIGTERM while the compiled search reads the clock (its only call back into the
-            # interpreter): numba wraps the handler's KeyboardInterrupt; hand it on as the interrupt it is
-            if isinstance(exc.__cause__, KeyboardInterrupt):
-                raise exc.__cause__ from None
-            raise
+        stopped = self._call(self._kernel, start, 0.0, 0, 0.0, self.data, state, self.work, best_val, best_assign,
+                             counters, par)
         self.nodes += int(counters[0])
         found = best_assign if counters[1] == 1 else None
         return float(best_val[0]), found, not stopped
@@ -389,6 +394,18 @@ def _insert(st: _Setup, assign: np.ndarray, t: int, events: np.ndarray) -> np.nd
     return a
 
 
+def _lp_applies(problem: ClassProblem, N: int) -> bool:
+    """Whether the set-partitioning LP (:mod:`rdp_exact.classes.kone_lp`) is tried before the search."""
+    return (problem.sae_class == "real-atoms" and problem.max_rate is None and N >= LP_FROM_EVENTS)
+
+
+def _try_lp(st: _Setup, deadline: float | None) -> LPResult:
+    """Column generation on the whole problem, seeded with the clusters of the best Lloyd restart."""
+    _, start = _restarts(st, RESTARTS)
+    clusters = [np.flatnonzero(start == c) for c in range(1, len(st.kinds))]
+    return lp_bound(st.X, st.p, st.n_lat, not st.symmetric, clusters, deadline)
+
+
 def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> ClassSolution:
     """Exact D* for k = 1 (module docstring). Raises SolverUnavailable outside its classes."""
     if problem.k != 1:
@@ -398,6 +415,15 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
     st, order = _setup(problem)
     N = len(st.p)
     first = 1 if st.symmetric else 0
+    lp = None
+    if _lp_applies(problem, N):
+        lp = _try_lp(st, deadline)
+        if lp.assign is not None and relative_gap(lp.cost, lp.bound) == 0.0:
+            sae = _build_sae(problem, st, order, [int(c) for c in lp.assign])
+            return finish(problem, sae, status=Status.OPTIMAL, method="kone-colgen", version=VERSION,
+                          wall=time.perf_counter() - t0, bound=lp.bound,
+                          info={"events": N, "lp_columns": lp.columns, "lp_rounds": lp.rounds,
+                                "pricer_boxes": lp.boxes})
     suffix_lb = np.zeros(N + 1)
     search = _Search(st, suffix_lb, deadline)
     bound = 0.0
@@ -434,11 +460,17 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
         best, assign, completed = search.run(0, problem.max_rate, start_ub, start)
         if completed:
             bound = best
+    if lp is not None:
+        bound = max(bound, lp.bound)
+        if lp.assign is not None and lp.cost < best - _EPS:
+            best, assign = lp.cost, lp.assign
     if assign is None:
         # a time limit before any feasible leaf: nothing fires (every event on one centre, the bias when symmetric)
         assign = np.full(N, first, dtype=np.int64)
     sae = _build_sae(problem, st, order, [int(c) for c in assign])
-    info = {"events": N, "suffix_bounds": completed, "nodes": search.nodes}
+    info: dict[str, object] = {"events": N, "suffix_bounds": completed, "nodes": search.nodes}
+    if lp is not None:
+        info.update(lp_bound=lp.bound, lp_columns=lp.columns)
     return finish(problem, sae, status=Status.OPTIMAL if completed else Status.LIMIT, method="kone-bnb",
                   version=VERSION, wall=time.perf_counter() - t0, bound=bound, info=info)
 

@@ -29,6 +29,20 @@ def _now() -> float:  # pragma: no cover - compiled
     return t
 
 
+def call(kernel, *args):  # type: ignore[no-untyped-def]
+    """``kernel(*args)``, with a Ctrl-C / SIGTERM handed on as the interrupt it is.
+
+    The compiled kernels call back into the interpreter only to read the clock; a signal handler's
+    KeyboardInterrupt raised there reaches the caller wrapped in a numba ``SystemError``.
+    """
+    try:
+        return kernel(*args)
+    except SystemError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise exc.__cause__ from None
+        raise
+
+
 @nb.njit(cache=True)
 def distances(t, X, sq, mu, V, lo, line, out):  # pragma: no cover
     """out[e, c] = ||x_{t+e} − μ_c||² (SSE centres) or ||x||² − (v_cᵀx)² (line centres), clipped at 0."""

@@ -184,7 +184,7 @@ def _terminate_running(proc: subprocess.Popen[str]) -> str:
     "args",
     [
         # the compiled k = 1 search (one long numba call that reads the clock through the interpreter)
-        ["random:n=6,support=32,seed=2", "--width", "4", "--k", "1", "--class", "real-atoms"],
+        ["random:n=6,support=32,seed=2", "--width", "4", "--k", "1", "--class", "real-codes"],
         # HiGHS and CP-SAT on an instance neither proves within a minute
         ["pairs12", "--width", "6", "--k", "2", "--solver", "highs"],
         ["pairs12", "--width", "6", "--k", "2", "--solver", "cpsat"],
