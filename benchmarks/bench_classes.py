@@ -5,9 +5,10 @@ Run ``python -m benchmarks.bench_classes [--quick] [--limit S] [--section NAME .
 "largest sizes proven within 60 s" table); ``--quick`` uses 10 s limits (30 s for the SCIP row) and smaller
 sizes; ``--section`` reruns single sections and keeps the stored results of the others.
 
-* **k = 1 decomposition** (``kone``: clustering branch and bound) on random pmfs up to n = 6, N = 32, m = 4 in
-  real-atoms, real-atoms + bias and real-codes; target < 1 s. Baseline measured in the same run: the slow
-  enumeration reference on the small sizes it can reach (ratio reference / kone).
+* **k = 1 decomposition** (``kone``: LP proof or clustering branch and bound) on random pmfs up to n = 6, N = 32, m = 4 in
+  real-atoms, real-atoms + bias and real-codes; target < 1 s. Baselines measured in the same run: the slow
+  enumeration reference on the small sizes it can reach (ratio reference / kone), and from N = 24 the branch and
+  bound alone on the real-atoms rows (ratio search / LP path).
 * **SCIP, real-atoms, m = 3, k = 2 on cooccur3** (target: proven ≤ 10 s), beside the pattern branch and bound
   on the same instance (ratio).
 * **Largest sizes proven within the time limit** per method and class (sizes grow until the first failure; for
@@ -81,6 +82,18 @@ def _kone_seed_rows(n: int, N: int, m: int, seed: int, limit: float) -> list[dic
         pr = ClassProblem(pmf, m, 1, cls, bias)  # type: ignore[arg-type]
         r = {"n": n, "N": pmf.support_size, "m": m, "seed": seed, "class": pr.label, "load": _load(),
              **_run(pr, "kone", limit)}
+        if N >= SEARCH_BASELINE_FROM and pr.sae_class == "real-atoms":
+            # the branch and bound alone (no LP proof first): the baseline of the LP path in the same run
+            import rdp_exact.classes.kone as kone
+
+            saved, kone.LP_FROM_EVENTS = kone.LP_FROM_EVENTS, 10**9
+            try:
+                base = _run(pr, "kone", limit)
+            finally:
+                kone.LP_FROM_EVENTS = saved
+            r["search_only_s"] = base["wall_s"]
+            r["search_only_status"] = base["status"]
+            r["ratio_search_over_lp"] = round(base["wall_s"] / max(r["wall_s"], 1e-6), 1)
         if N <= 6 and m <= 3:
             t = time.perf_counter()
             reference_solve(pr)
@@ -111,8 +124,9 @@ def largest_rows(limit: float, max_n: int) -> list[dict[str, Any]]:
             if n > max_n + (2 if method == "kone" else 0):
                 break
             pr = ClassProblem(random_pmf(n, N, 2), m, k, cls, bias)  # type: ignore[arg-type]
+            got = _run(pr, method, limit)
             r = {"method": method, "class": pr.label, "k": k, "n": n, "N": pr.pmf.support_size, "m": m,
-                 "load": _load(), **_run(pr, method, limit)}
+                 "load": _load(), **{k2: v for k2, v in got.items() if k2 != "method"}, "solver": got["method"]}
             rows.append(r)
             if r["status"] != "optimal":
                 break
@@ -150,6 +164,8 @@ SECTIONS = ("kone", "scip", "largest", "agreement")
 #: Seeds of the random pmfs in the k = 1 rows (sizes N ≥ 16): proof effort varies by orders of magnitude between
 #: pmfs of one size, so one seed would not describe a size.
 KONE_SEEDS = (1, 2, 3)
+#: Sizes (N) from which the real-atoms rows also time the branch and bound alone (the LP path's baseline).
+SEARCH_BASELINE_FROM = 24
 KONE_SIZES = [(3, 6, 2), (4, 12, 3), (5, 16, 3), (5, 16, 4), (6, 20, 4), (6, 24, 4), (6, 32, 4)]
 
 
@@ -171,7 +187,8 @@ def _md(res: dict[str, Any]) -> str:
           "smaller sizes; `--section NAME` reruns one section and keeps the others).", ""]
     if "kone" in res:
         md += ["## k = 1 decomposition (target < 1 s)", "", head("kone"), ""]
-        md += _md_table(res["kone"], ["n", "N", "m", "seed", "class", "status", "wall_s", "nodes", "reference_s",
+        md += _md_table(res["kone"], ["n", "N", "m", "seed", "class", "status", "method", "wall_s", "nodes",
+                                      "search_only_s", "search_only_status", "ratio_search_over_lp", "reference_s",
                                       "ratio_reference_over_kone"])
     if "scip_cooccur3" in res:
         md += ["", "## SCIP on cooccur3, real-atoms, m = 3, k = 2 (target proven ≤ 10 s)", "",
@@ -180,7 +197,7 @@ def _md(res: dict[str, Any]) -> str:
                                                "ratio_over_patterns"])
     if "largest" in res:
         md += ["", f"## Largest sizes proven within {res['largest_meta'].get('limit_s')} s", "", head("largest"), ""]
-        md += _md_table(res["largest"], ["method", "class", "k", "n", "N", "m", "status", "wall_s"])
+        md += _md_table(res["largest"], ["method", "class", "k", "n", "N", "m", "status", "wall_s", "solver"])
     if "agreement" in res:
         md += ["", "## Agreement with the slow reference (target 1e−6)", ""]
         md += _md_table(res["agreement"], ["pmf", "class", "m", "k", "method", "D", "D_reference", "abs_diff"])

@@ -76,9 +76,9 @@ interpreted); the suffix loop, the incumbents and the reported SAE stay in NumPy
 **The LP proof first (real-atoms, ± bias, no rate budget, N ≥ :data:`LP_FROM_EVENTS`).** The same partition
 problem as a set-partitioning integer program has an LP relaxation that column generation solves with an exact
 pricer (:mod:`rdp_exact.classes.kone_lp`); its Lagrangian bound is valid for any duals, and when the LP optimum
-is integral (so far on every random pmf tried, N ≤ 40) the LP's partition is returned as ``optimal`` with that
-bound (method ``kone-colgen``), before any search. Otherwise the search below runs with the LP's bound kept and
-its partition (if integral) as an incumbent. Line clusters (real-codes) have no exact pricer yet and always search.
+is integral (on every random pmf tried up to N = 64 but one) the LP's partition is returned as ``optimal`` with that
+bound (method ``kone-colgen``), before any search. Otherwise (or past :data:`LP_SHARE` of a time limit) the
+search below runs with the LP's bound kept and its partition (if integral) as an incumbent. Line clusters (real-codes) have no exact pricer yet and always search.
 
 The result is ``optimal`` when the search completes; on a time limit it is ``limit`` with the incumbent and a
 valid bound (the largest completed suffix optimum, or the root bound).
@@ -104,6 +104,8 @@ SKIP_FRACTION = 0.25
 #: Events from which real-atoms (± bias) without a rate budget tries the LP proof first (module docstring;
 #: measured in benchmarks/bench_classes.py: below it the search alone is as fast).
 LP_FROM_EVENTS = 24
+#: Share of a time limit that the LP proof may use before the search starts.
+LP_SHARE = 0.5
 #: Lloyd restarts (weighted k-means++ seeds) for the first incumbent of the whole problem.
 RESTARTS = 8
 #: Block lengths − 1 at which the bound of the module docstring is evaluated (plus the whole remainder).
@@ -417,7 +419,8 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
     first = 1 if st.symmetric else 0
     lp = None
     if _lp_applies(problem, N):
-        lp = _try_lp(st, deadline)
+        # the LP gets at most LP_SHARE of a time limit; the search keeps the rest when the LP does not prove
+        lp = _try_lp(st, None if time_limit is None else t0 + LP_SHARE * time_limit)
         if lp.assign is not None and relative_gap(lp.cost, lp.bound) == 0.0:
             sae = _build_sae(problem, st, order, [int(c) for c in lp.assign])
             return finish(problem, sae, status=Status.OPTIMAL, method="kone-colgen", version=VERSION,

@@ -16,15 +16,19 @@ there is no z and no origin term. L(u) is a valid lower bound for *every* u; the
 
 **Column generation.** The LP over a growing set of columns (singletons, the clusters of the incumbent, then
 priced columns) is solved by HiGHS (dual simplex, warm-started after each batch of new columns). New columns come
-from a mean-shift heuristic (from every event, the means of the LP's clusters and random points: μ ← mean of
-{e : u_e − π_e ||x_e − μ||² > 0}, which never lowers u(S) − SSE(S)); when it finds none, the exact pricer
+from a mean-shift heuristic (μ ← mean of {e : u_e − π_e ||x_e − μ||² > 0}, which never lowers u(S) − SSE(S);
+from every event, the means of the LP's positive columns and random points, then, when those find nothing, from
+every midpoint of two events with u > 0 and the mean of every column); when it finds none, the exact pricer
 (:func:`rdp_exact.classes.kone_lp_kernel.price`, a box branch and bound over the mean μ ∈ [0, 1]ⁿ) either proves
 φ(u) ≤ −σ (σ ≤ 0 the dual of the cardinality row: the LP is solved) or returns a column to add.
 
-**Proof.** With φ bounded exactly, L(u) is a proven lower bound on D*. When the LP optimum is integral (measured:
-on every random pmf tried up to n = 6, N = 32, m = 4, ± bias), its partition is an optimal assignment and
-L(u) equals its cost to rounding; the caller reports ``optimal`` only when the evaluated SAE meets L(u) within the
-proof tolerance. Otherwise L(u) is a bound that the branch and bound of :mod:`rdp_exact.classes.kone` takes over.
+**Proof.** With φ bounded (a rounding margin of 1e−12·Σ|u| added), L(u) is a proven lower bound on D*. When the
+LP optimum is integral (measured: on every random pmf tried with n ≤ 7, N ≤ 64, m ≤ 4, ± bias, but one), its
+partition is an optimal assignment and L(u) equals its cost to rounding; the caller reports ``optimal`` only when
+the evaluated SAE meets L(u) within the proof tolerance. On a fractional optimum the integer program over the
+columns generated so far (HiGHS, at most :data:`MIP_SECONDS`) gives an incumbent, which is optimal if it meets
+L(u). Otherwise L(u) is a bound that the branch and bound of :mod:`rdp_exact.classes.kone` keeps. With a bias the
+clusters are the m + 1 free centres; the caller makes the heaviest one the bias.
 
 The rate budget, real-codes (line clusters) and the P budget are not handled here (the caller does not call it).
 """
@@ -36,8 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Pricer boxes per exact call before it returns a (still valid) looser bound.
-MAX_BOXES = 2_000_000
+#: Pricer boxes per exact call before it returns a (still valid) looser bound; the deadline usually stops it first
+#: (a box costs ≈ 1–2 µs; n = 7, N = 64 needed 4.7 M).
+MAX_BOXES = 50_000_000
 #: Uncertain events up to which a pricer box is solved by enumeration.
 KMAX = 6
 #: Mean-shift starts drawn at random per heuristic pricing round (besides every event and the LP's cluster means).
