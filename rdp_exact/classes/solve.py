@@ -10,6 +10,10 @@ real-codes         ``kone`` (line clustering)  ``scip`` (global MINLP)
 real-codes + bias  ``scip``                    ``scip``
 =================  ==========================  =======================================================
 
+At k = 1 in real-atoms (± bias, no rate budget, N ≥ 24 events) ``kone`` first tries the proof from the
+set-partitioning LP (:mod:`rdp_exact.classes.kone_lp`; method ``kone-colgen``) and searches only when that
+proof does not close.
+
 ``scip`` accepts every real class (it is the cross-check of the two searches). It starts from the optimum or
 incumbent of the search for the same problem (real-atoms; real-codes at k = 1 without bias), or for its
 real-atoms subclass otherwise, found within a quarter of the time limit; the proof remains SCIP's. A rate
