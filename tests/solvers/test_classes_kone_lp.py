@@ -17,6 +17,7 @@ from rdp_exact.classes.kone_kernel import call
 from rdp_exact.classes.kone_lp import lp_bound
 from rdp_exact.classes.kone_lp_kernel import price
 from rdp_exact.generators import random_pmf
+from rdp_exact.pmf import ConceptPMF
 from rdp_exact.problem import Status
 from tests.solvers.test_classes_kone import brute_force
 
@@ -80,10 +81,18 @@ def test_lp_bound_is_valid_and_its_partition_optimal(bias: bool, n: int, N: int,
             assert res.bound == pytest.approx(want, abs=1e-9)
 
 
+def _skewed(seed: int) -> ConceptPMF:
+    """random_pmf's events with heavy-tailed (Zipf) probabilities: a few events carry most of the mass."""
+    pmf = random_pmf(5, 18, seed)
+    w = np.random.default_rng(seed).zipf(1.5, pmf.support_size).astype(float)
+    return ConceptPMF.from_events(pmf.n, list(zip(pmf.events, w / w.sum(), strict=True)))
+
+
 @pytest.mark.parametrize("bias", [False, True])
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, -3])
 def test_solve_kone_lp_path_agrees_with_the_search(monkeypatch: pytest.MonkeyPatch, bias: bool, seed: int) -> None:
-    pr = ClassProblem(random_pmf(5, 16, seed), 3, 1, "real-atoms", bias)
+    pmf = random_pmf(5, 16, seed) if seed > 0 else _skewed(-seed)
+    pr = ClassProblem(pmf, 3, 1, "real-atoms", bias)
     monkeypatch.setattr(kone, "LP_FROM_EVENTS", 10**9)
     searched = solve_kone(pr)
     monkeypatch.setattr(kone, "LP_FROM_EVENTS", 0)
