@@ -78,7 +78,9 @@ problem as a set-partitioning integer program has an LP relaxation that column g
 pricer (:mod:`rdp_exact.classes.kone_lp`); its Lagrangian bound is valid for any duals, and when the LP optimum
 is integral (on every random pmf tried up to N = 64 but one) the LP's partition is returned as ``optimal`` with that
 bound (method ``kone-colgen``), before any search. Otherwise (or past :data:`LP_SHARE` of a time limit) the
-search below runs with the LP's bound kept and its partition (if integral) as an incumbent. Line clusters (real-codes) have no exact pricer yet and always search.
+search below runs with the LP's bound kept and its partition (if integral) as an incumbent; a search stopped by
+the time limit is still ``optimal`` when its incumbent meets the LP's bound. Line clusters (real-codes) have no
+exact pricer yet and always search.
 
 The result is ``optimal`` when the search completes; on a time limit it is ``limit`` with the incumbent and a
 valid bound (the largest completed suffix optimum, or the root bound).
@@ -467,6 +469,8 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
         bound = max(bound, lp.bound)
         if lp.assign is not None and lp.cost < best - _EPS:
             best, assign = lp.cost, lp.assign
+    # optimal when the search completed, or when its incumbent meets the LP's bound
+    proven = completed or (lp is not None and relative_gap(best, bound) == 0.0)
     if assign is None:
         # a time limit before any feasible leaf: nothing fires (every event on one centre, the bias when symmetric)
         assign = np.full(N, first, dtype=np.int64)
@@ -474,7 +478,7 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
     info: dict[str, object] = {"events": N, "suffix_bounds": completed, "nodes": search.nodes}
     if lp is not None:
         info.update(lp_bound=lp.bound, lp_columns=lp.columns)
-    return finish(problem, sae, status=Status.OPTIMAL if completed else Status.LIMIT, method="kone-bnb",
+    return finish(problem, sae, status=Status.OPTIMAL if proven else Status.LIMIT, method="kone-bnb",
                   version=VERSION, wall=time.perf_counter() - t0, bound=bound, info=info)
 
 

@@ -135,3 +135,21 @@ def test_lp_interrupt_is_handed_on() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         call(kernel)
+
+
+def test_search_stopped_by_the_limit_is_optimal_when_it_meets_the_lp_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fractional LP whose bound the (time-limited) search's incumbent meets: proven; a weaker bound: not."""
+    from rdp_exact.classes.kone_lp import LPResult
+
+    pmf = random_pmf(4, 8, 31)
+    pr = ClassProblem(pmf, 2, 1, "real-atoms", False)
+    want = brute_force(pmf, 2, "real-atoms", False, None)
+    monkeypatch.setattr(kone, "LP_FROM_EVENTS", 0)
+    run = kone._Search.run
+    # the final search "stops at its limit" after finding its incumbent (here the optimum)
+    monkeypatch.setattr(kone._Search, "run", lambda self, start, *a: (*run(self, start, *a)[:2], start > 0))
+    for lp_lb, status in ((want, Status.OPTIMAL), (0.9 * want, Status.LIMIT)):
+        monkeypatch.setattr(kone, "_try_lp", lambda st, dl, b=lp_lb: LPResult(b, None, np.inf, b, 1, 1, 1, 1, True))
+        sol = solve_kone(pr)
+        assert sol.distortion == pytest.approx(want, abs=1e-9)
+        assert sol.status is status and sol.bound == pytest.approx(lp_lb, abs=1e-12)
