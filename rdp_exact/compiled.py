@@ -2,8 +2,8 @@
 
 ``python -m rdp_exact.compiled`` (run by ``make install``) solves tiny instances with the compiled branch and
 bound (:mod:`rdp_exact.solvers.bnb_kernel`), the compiled k = 1 class search
-(:mod:`rdp_exact.classes.kone_kernel`) and its LP pricer (:mod:`rdp_exact.classes.kone_lp_kernel`); numba caches the machine code on disk next to the sources, and later
-processes load it in about a second.
+(:mod:`rdp_exact.classes.kone_kernel`) and its LP pricer (:mod:`rdp_exact.classes.kone_lp_kernel`); numba
+caches the machine code on disk next to the sources, and later processes load it in about a second.
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ increment of cluster c is bounded *per event*. Let P = π(B₁) ≥ π(B₁_c).
 
 So every completion costs at least C + max_j [Σ_{e∈B₁} min_c f(e, c) + OPT(B₂)] (j = t − 1 is the plain
 OPT(e_t..)). The maximum over j (block lengths 1–5, 7, 9, 12, 16, … and the whole remainder) is taken for every
-child of a node (the distances to the unchanged centres computed once per node), once every latent is in use (before that an unused
-latent serves any event at increment ≥ 0 and the bound is OPT(e_t..)). A child whose bound is not below the
+child of a node (the distances to the unchanged centres computed once per node), once every latent is in use
+(before that an unused latent serves any event at increment ≥ 0 and the bound is OPT(e_t..)). A child whose bound is not below the
 incumbent by 1e−12 is pruned; children are tried cheapest first.
 
 **Incumbents.** Each suffix search starts from the previous suffix optimum with the new event inserted where it
