@@ -41,6 +41,15 @@ the suffix minimum of these bounds exceeds the incumbent. An atom whose order-fr
 incumbent leaves the allowed lists of the whole subtree. The tuning, the μ bound, the pattern keys and the
 children's D run compiled (:mod:`rdp_exact.solvers.bnb_kernel`, numba, float64).
 
+**Root fixing (issue 15; option ``rank_one``, default ``auto``: from :data:`RANK_ONE_MIN_ATOMS` candidate
+atoms).** After the local search, the rank-one column LP of :mod:`rdp_exact.solvers.rank_one` (the usage
+model's relaxation solved by column generation, its Lagrangian valid for any multipliers) runs for at most
+min(:data:`RANK_ONE_SHARE` × limit, :data:`RANK_ONE_MAX_S`) and drops every candidate atom A whose forced bound
+L_A exceeds incumbent + TOL, with its whole orbit under the automorphisms: such an atom is in no set with
+D ≤ D* + TOL, so the records of the tie-break and the answer are unchanged. If at most
+:data:`RANK_ONE_MU_ATOMS` atoms remain, the search uses the μ bound (as strong there, far cheaper per node).
+The LP's bound also joins the root bound and the bound reported on a time limit.
+
 **Symmetry.** Concept automorphisms of π (:mod:`rdp_exact.solvers.symmetry`) act on the candidate atoms; a
 node only branches on the first child of each orbit of the group fixing its chosen and excluded atoms, and
 excludes earlier orbits entirely (orbital branching). The tie-break below then takes the least image of the
@@ -123,6 +132,15 @@ LAG_MIN_R = 3
 LAG_CHUNK = 5
 #: Share of the time limit the root's multiplier tuning may take.
 ROOT_LAG_SHARE = 0.1
+#: Root reduced-cost fixing by the rank-one column LP (:mod:`rdp_exact.solvers.rank_one`): used by default from
+#: this many candidate atoms (below it the search is fast anyway), for at most this share of a time limit and
+#: at most this many seconds.
+RANK_ONE_MIN_ATOMS = 256
+RANK_ONE_SHARE = 0.15
+RANK_ONE_MAX_S = 3.0
+#: After a fixing that leaves at most this many atoms the search uses the μ bound (measured on the sampled
+#: ``chain`` family, 70 atoms left: the same 8 k nodes, 15 s instead of 26 s; bench-results/bench_rank_one.md).
+RANK_ONE_MU_ATOMS = 128
 #: Local-search restarts without improvement before the incumbent search stops early.
 MAX_STALE_RESTARTS = 15
 #: Slack added to float comparisons of D (sums of products of probabilities and small integers).
@@ -249,6 +267,7 @@ class _Search:
             self.hamming = (vb.sum(1)[:, None] + self.sizes[None, :] - 2.0 * (vb @ self.t.T)).astype(np.float32)
         self.weight = np.array([poly_weight(int(s)) for s in self.asize.tolist()]) if self.M else np.zeros(0)
         self.gperm: np.ndarray | None = None
+        self.group: Any = None
         self.group_order = 1
         self.best = math.inf if cutoff is None else float(cutoff) + TOL + FLOAT_SLACK
         #: Largest D a recorded set may have (δ + TOL under a distortion budget).
@@ -405,8 +424,45 @@ class _Search:
         act = atom_action(group, self.atoms)
         if act is None:  # pragma: no cover - helpful candidates are closed under automorphisms
             return
+        self.group = group
         self.gperm = act
         self.group_order = group.order
+
+    # ------------------------------------------------------------------ rank-one LP fixing
+    def rank_one_fixing(self, seconds: float) -> dict[str, Any]:
+        """Drop the candidate atoms that the rank-one LP (:mod:`rdp_exact.solvers.rank_one`) proves are in no
+        atom set with D ≤ incumbent + TOL (with their whole orbits: an automorphism maps such a set to one);
+        returns what it measured. Every set the tie-break needs survives, so the search's answer is unchanged."""
+        from rdp_exact.solvers.rank_one import root_fixing
+
+        res, keep = root_fixing(self.t, self.pi, self.bits, self.m, self.k, self.best, self.best_set, seconds,
+                                TOL + FLOAT_SLACK)
+        if self.gperm is not None:
+            keep = keep[self.gperm].all(axis=0)
+        out = {"rank_one_bound": float(res.bound), "rank_one_converged": res.converged,
+               "rank_one_aborted": res.aborted,
+               "rank_one_rounds": res.rounds, "rank_one_s": round(res.seconds, 3),
+               "rank_one_excluded": int((~keep).sum())}
+        if not keep.all():
+            self.restrict(keep)
+        return out
+
+    def restrict(self, keep: np.ndarray) -> None:
+        """Keep only the candidate atoms ``keep`` (a mask closed under the symmetry group), before :meth:`run`."""
+        idx = np.flatnonzero(keep)
+        new_of = np.full(self.M, -1, dtype=np.int64)
+        new_of[idx] = np.arange(idx.size)
+        assert all(new_of[a] >= 0 for a in self.best_set), "the incumbent's atoms must be kept"
+        self.best_set = tuple(sorted(int(new_of[a]) for a in self.best_set))
+        self.atoms = self.atoms[idx]
+        self.M = int(idx.size)
+        for name in ("bits", "asize", "err1", "outside", "helpful", "weight"):
+            setattr(self, name, getattr(self, name)[idx])
+        self._vec_cache = None
+        if self.gperm is not None:
+            act = atom_action(self.group, self.atoms)
+            assert act is not None, "a kept set closed under the group"
+            self.gperm = act
 
     # ------------------------------------------------------------------ search
     def run(self) -> None:
@@ -874,6 +930,9 @@ def solve(
     heur_time = opts.pop("heuristic_time", None)
     node_limit = opts.pop("node_limit", None)
     use_symmetry = bool(opts.pop("symmetry", True))
+    rank_one = opts.pop("rank_one", "auto")
+    if rank_one not in ("auto", True, False):
+        raise InvalidArgument(f"bnb option rank_one must be auto, true or false, got {rank_one!r}")
     bound_kind = str(opts.pop("bound", "lagrange"))
     if bound_kind not in ("lagrange", "mu"):
         raise InvalidArgument(f"bnb option bound must be lagrange or mu, got {bound_kind!r}")
@@ -906,6 +965,17 @@ def solve(
             info["heuristic_objective"] = search.stats.incumbent_D
             info["heuristic_s"] = search.stats.incumbent_s
             info["heuristic_restarts"] = search.stats.extra.get("restarts", 0)
+        if math.isfinite(search.best) and (rank_one is True or (rank_one == "auto" and search.M >= RANK_ONE_MIN_ATOMS)):
+            share = RANK_ONE_SHARE * float(time_limit) if time_limit is not None else RANK_ONE_MAX_S
+            info.update(search.rank_one_fixing(min(share, RANK_ONE_MAX_S)))
+            info["candidate_atoms_kept"] = int(search.M)
+            if search.bound == "lagrange" and info["rank_one_excluded"] and search.M <= RANK_ONE_MU_ATOMS:
+                # few atoms left: the μ bound prunes as much here and costs far less per node (the
+                # Lagrangian's pair term runs over all 2^n vectors whatever the atom count)
+                search.bound = "mu"
+                info["bound_after_fixing"] = "mu"
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _Timeout
         search.run()
         completed = True
     except _Timeout:
@@ -915,13 +985,15 @@ def solve(
     info.update(nodes=search.stats.nodes, sets_evaluated=search.stats.evaluated, search_s=time.perf_counter() - t0)
     root_bound = search.stats.extra.get("root_bound")
     if root_bound is not None:
-        info["root_bound"] = float(root_bound)
+        # the rank-one LP's bound is a root bound too (computed before the root node)
+        info["root_bound"] = max(float(root_bound), min(info.get("rank_one_bound", -math.inf), search.best))
     if problem.max_distortion is not None:
         info["budgets_checked"] = f"distortion budget {problem.max_distortion:g} is the search's cutoff"
     if completed:
         return _completed(problem, search, info, t0)
     info["not_proven_reason"] = reason
     bound = search.interrupt_bound if search.interrupt_bound is not None else search.global_bound()
+    bound = max(bound, info.get("rank_one_bound", -math.inf))  # both are valid lower bounds on D*
     wall = time.perf_counter() - t0
     if not search.found or problem.encoder == "threshold":  # no set within the budget yet / free incumbent
         return Solution(problem, Status.LIMIT, NAME, _version(), wall, bound=bound, info=_bnb_info(info))

@@ -66,6 +66,20 @@ class BnbInfo(SolverInfo):
     """Lower bound on D* at the root node (after the root's multiplier tuning), clipped to [0, incumbent]."""
     root_gap: float | None = None
     """(D − root_bound)/D for the reported D (the proven D* when optimal): how much the search had to close."""
+    rank_one_bound: float | None = None
+    """Lower bound on D* from the rank-one column LP at the root (:mod:`rdp_exact.solvers.rank_one`)."""
+    rank_one_converged: bool | None = None
+    """Whether that LP's column generation converged within its time share (the bound is valid either way)."""
+    rank_one_aborted: bool | None = None
+    """Whether it gave up early (bound still far below the incumbent after a second, nothing excluded)."""
+    rank_one_rounds: int | None = None
+    """Pricing rounds of that column generation."""
+    rank_one_s: float | None = None
+    """Seconds spent in it."""
+    rank_one_excluded: int | None = None
+    """Candidate atoms it proved to be in no atom set with D ≤ incumbent + TOL (dropped before the search)."""
+    candidate_atoms_kept: int | None = None
+    """Candidate atoms left for the search after that fixing."""
     symmetry_group_order: int | None = None
     """|G| of the concept-automorphism group used for orbital branching (1: none; None: symmetry off)."""
     symmetry_group_full: bool | None = None

@@ -1,0 +1,133 @@
+"""The rank-one column LP (rdp_exact.solvers.rank_one): its bounds against brute force, and the branch and
+bound's answer with root fixing against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rdp_exact.generators import from_spec
+from rdp_exact.pmf import ConceptPMF
+from rdp_exact.problem import Problem, Status
+from rdp_exact.solvers import bnb_free
+from rdp_exact.solvers.candidates import candidate_atoms
+from rdp_exact.solvers.rank_one import RankOneLP, root_fixing, seed_columns
+
+brute = pytest.importorskip("rdp_exact.solvers.brute")
+
+
+def _bits(pmf: ConceptPMF, atoms: np.ndarray) -> np.ndarray:
+    return ((atoms[:, None] >> np.arange(pmf.n)) & 1).astype(float)
+
+
+def _set_D(pmf: ConceptPMF, vecs: list[np.ndarray], k: int) -> float:
+    """Exact D of an atom set (per event the least squared error over ≤ k of its atoms), independent code."""
+    total = 0.0
+    for ev, p in pmf.items():
+        t = np.array([(ev >> i) & 1 for i in range(pmf.n)])
+        best = int(t.sum())
+        for s in range(1, min(k, len(vecs)) + 1):
+            for Q in itertools.combinations(vecs, s):
+                best = min(best, int(((t - sum(Q)) ** 2).sum()))
+        total += p * best
+    return total
+
+
+def _all_sets(pmf: ConceptPMF, bits: np.ndarray, m: int, k: int) -> list[tuple[tuple[int, ...], float]]:
+    return [(T, _set_D(pmf, [bits[a] for a in T], k))
+            for r in range(0, m + 1) for T in itertools.combinations(range(bits.shape[0]), r)]
+
+
+SMALL = [("random:n=4,support=9,seed=1", 2, 2), ("random:n=4,support=12,seed=2", 3, 2),
+         ("random:n=4,support=10,seed=3", 2, 1), ("pairs:n=4,pair=0.3,single=0.1,seed=1", 2, 2),
+         ("random:n=5,support=14,seed=4", 2, 2), ("independent:0.3,0.4,0.2,0.3", 3, 1)]
+
+
+@pytest.mark.parametrize("spec,m,k", SMALL)
+def test_bounds_below_every_atom_set(spec: str, m: int, k: int) -> None:
+    """Weak duality: the LP's bound is ≤ D* and each forced bound L_A is ≤ D of every set containing A; the
+    Lagrangian L(d, μ) is ≤ D* for arbitrary nonnegative multipliers too (validity does not rest on the LP)."""
+    pmf = from_spec(spec)
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    bits = _bits(pmf, atoms)
+    sets = _all_sets(pmf, bits, m, k)
+    dstar = min(D for _, D in sets)
+    lp = RankOneLP(pmf.indicator, pmf.probs, bits, m, k)
+    seed_columns(lp, [])
+    res = lp.solve(30.0)
+    assert res.converged
+    assert res.bound <= dstar + 1e-12
+    assert res.bound == pytest.approx(res.lp_objective, abs=1e-7)  # L at the LP duals is the LP optimum
+    for a in range(len(atoms)):
+        best_with_a = min(D for T, D in sets if a in T)
+        assert res.forced[a] <= best_with_a + 1e-12
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        d = rng.exponential(float(rng.choice([0.01, 0.1, 1.0])), lp.R) * (rng.random(lp.R) < 0.7)
+        mu = rng.exponential(0.05, lp.N)
+        L, forced = lp.lagrangian(d, mu)
+        assert L <= dstar + 1e-12
+        for a in range(len(atoms)):
+            assert forced[a] <= min(D for T, D in sets if a in T) + 1e-12
+
+
+def test_lp_is_tighter_than_the_empty_code_and_closes_on_a_separable_pmf() -> None:
+    """On independent concepts with m = k = n the singletons are optimal (D* = 0) and the LP proves it; with
+    m = k = 2 < n it is strictly above 0 (the LP knows an event's reconstruction is a sum of at most m atoms)."""
+    pmf = from_spec("independent:0.3,0.4,0.2,0.3")
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    for m, k, positive in ((4, 4, False), (2, 2, True)):
+        lp = RankOneLP(pmf.indicator, pmf.probs, _bits(pmf, atoms), m, k)
+        seed_columns(lp, [])
+        res = lp.solve(30.0)
+        assert (res.bound > 1e-6) is positive
+        assert res.bound <= brute.solve(Problem(pmf, m, k), time_limit=60).distortion + 1e-12
+
+
+def test_fixing_keeps_every_near_optimal_atom() -> None:
+    """Atoms of every set with D ≤ incumbent + tol survive; the ones dropped are in no such set."""
+    pmf = from_spec("random:n=5,support=14,seed=4")
+    m, k = 2, 2
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    bits = _bits(pmf, atoms)
+    sets = _all_sets(pmf, bits, m, k)
+    dstar = min(D for _, D in sets)
+    best_T = min(sets, key=lambda x: x[1])[0]
+    _, keep = root_fixing(pmf.indicator, pmf.probs, bits, m, k, dstar, best_T, 30.0, 1e-9)
+    assert not keep.all()  # the test exercises an exclusion
+    for T, D in sets:
+        if D <= dstar + 1e-9:
+            assert all(keep[a] for a in T)
+
+
+FIX_CASES = [("random:n=6,support=20,seed=5", 3, 2), ("pairs:n=6,pair=0.3,single=0.05,seed=1", 3, 2),
+             ("random:n=6,support=24,seed=7", 3, 1), ("pairs:n=7,pair=0.35,single=0.05,seed=2,triples=1", 3, 2),
+             ("random:n=5,support=16,seed=8", 2, 2)]
+
+
+@pytest.mark.parametrize("spec,m,k", FIX_CASES)
+def test_bnb_with_root_fixing_equals_brute_force(spec: str, m: int, k: int) -> None:
+    """The canonical (D, R, P) and atoms with the fixing forced on equal brute force (symmetry on and off)."""
+    pmf = from_spec(spec)
+    problem = Problem(pmf, m, k)
+    ref = brute.solve(problem, time_limit=120, threads=1, options=None)
+    assert ref.status is Status.OPTIMAL
+    excluded = 0
+    for opts in ({"rank_one": True}, {"rank_one": True, "symmetry": False}):
+        sol = bnb_free.solve(problem, time_limit=60, options=opts)
+        assert sol.status is Status.OPTIMAL
+        assert sol.distortion == pytest.approx(ref.distortion, abs=1e-9)
+        assert sol.rate == pytest.approx(ref.rate, abs=1e-9)
+        assert sol.poly == pytest.approx(ref.poly, abs=1e-9)
+        assert sorted(a for a in sol.sae.atoms if a) == sorted(a for a in ref.sae.atoms if a), opts
+        assert sol.info.rank_one_bound is not None and sol.info.rank_one_bound <= ref.distortion + 1e-12
+        excluded += sol.info.rank_one_excluded or 0
+    assert excluded > 0 or spec.startswith("pairs")  # random pmfs: the fixing drops atoms
+
+
+def test_bnb_rank_one_option_is_checked() -> None:
+    problem = Problem(from_spec("random:n=4,support=8,seed=1"), 2, 2)
+    with pytest.raises(Exception, match="rank_one"):
+        bnb_free.solve(problem, options={"rank_one": "sometimes"})
