@@ -170,9 +170,10 @@ class RankOneLP:
         w = (d.reshape(self.N, self.n, self.k) * self.slope).sum(axis=2)  # [N, n]
         return self.bits @ w.T + mu[None, :]
 
-    def lagrangian(self, d: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray]:
-        """(L(d, μ), forced bounds L_A [M]) for multipliers d ≥ 0, μ ≥ 0 (module docstring)."""
-        const, rho = self.terms(d, mu)
+    def lagrangian(self, d: np.ndarray, mu: np.ndarray, s: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """(L(d, μ), forced bounds L_A [M]) for multipliers d ≥ 0, μ ≥ 0 (module docstring); ``s``: their
+        :meth:`scores` when already computed (d, μ ≥ 0)."""
+        const, rho = self.terms(d, mu, s)
         m = min(self.m, self.M)
         o = np.sort(rho)
         top = float(o[:m].sum())
@@ -180,14 +181,16 @@ class RankOneLP:
         others = np.where(rho <= o[m - 1], top - rho, float(o[: m - 1].sum())) if m >= 1 else np.zeros(self.M)
         return const + top, const + rho + others
 
-    def terms(self, d: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray]:
+    def terms(self, d: np.ndarray, mu: np.ndarray, s: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """(const, ρ [M]) with D(T) ≥ const + Σ_{A∈T} ρ(A) for every atom set T of at most m atoms."""
         d = np.maximum(d, 0.0)
         mu = np.maximum(mu, 0.0)
         const = float(d @ self.icpt.reshape(-1)) - self.k * float(mu.sum())
         red = np.repeat(self.pi, self.n) - d.reshape(self.E, self.k).sum(axis=1)
         const += self.k ** 2 * float(np.minimum(red, 0.0).sum())
-        rho = np.minimum(np.minimum(self.scores(d, mu), 0.0).sum(axis=1), 0.0)  # [M]
+        if s is None:
+            s = self.scores(d, mu)
+        rho = np.minimum(np.minimum(s, 0.0).sum(axis=1), 0.0)  # [M]
         return const, rho
 
     def _duals(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -212,10 +215,10 @@ class RankOneLP:
             rounds += 1
             obj = float(self.h.getInfo().objective_function_value)
             d, mu, sigma = self._duals()
-            L, forced = self.lagrangian(d, mu)
+            s = self.scores(d, mu)  # d, μ ≥ 0 already
+            L, forced = self.lagrangian(d, mu, s)
             if L > best:
                 best, best_forced = L, forced
-            s = self.scores(d, mu)
             rc = np.minimum(s, 0.0).sum(axis=1) + sigma  # reduced cost of each atom's best column
             order = np.argsort(rc, kind="stable")[:COLUMNS_PER_ROUND]
             order = order[rc[order] < -RC_TOL]
