@@ -28,6 +28,7 @@ from rdp_exact.io_utils import atomic_write_json, atomic_write_text  # noqa: E40
 from rdp_exact.problem import Problem  # noqa: E402
 from rdp_exact.solvers import bnb_free  # noqa: E402
 from rdp_exact.solvers.candidates import candidate_atoms  # noqa: E402
+from rdp_exact.solvers.info import BnbInfo  # noqa: E402
 from rdp_exact.solvers.rank_one import RankOneLP, seed_columns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +42,10 @@ INSTANCES = [("chain", "sampled:chain", 6, True), ("hier", "sampled:hier", 6, Tr
 def _bnb(pr: Problem, limit: float, rank_one: bool) -> dict[str, Any]:
     t = time.perf_counter()
     s = bnb_free.solve(pr, time_limit=limit, options={"rank_one": rank_one})
+    info = s.info
+    assert isinstance(info, BnbInfo)
     return {"status": s.status.value, "D": s.objective, "wall_s": round(time.perf_counter() - t, 2),
-            "nodes": s.info.nodes, "kept": s.info.candidate_atoms_kept, "root_bound": s.info.root_bound}
+            "nodes": info.nodes, "kept": info.candidate_atoms_kept, "root_bound": info.root_bound}
 
 
 def row(name: str, spec: str, m: int, both: bool, limit: float, lp_s: float) -> dict[str, Any]:
