@@ -45,13 +45,18 @@ import numpy as np
 
 #: Columns added per pricing round (the most negative reduced cost per atom, best atoms first).
 COLUMNS_PER_ROUND = 40
+#: Fold the x = 0 entries into the column costs: a column pays π_S per concept of A outside S it covers, i.e.
+#: only the first piece err ≥ z of (0 − z)² is kept (the piece 3z − 2, active at z = 2, is dropped: a weaker
+#: but valid relaxation, its multiplier taken as 0) and those entries need no rows — the LP has ≈ 2 Σ|S|
+#: piece rows instead of 2 N n.
+FOLD_ZEROS = True
 #: Reduced cost below which a column is added.
 RC_TOL = 1e-9
 #: Give up after this many seconds while the bound is more than ABORT_GAP (relative) below the incumbent and
-#: no atom is excluded yet (on the sampled n = 12 families: where the fixing pays, the gap is < 0.1 after
-#: 0.8 s; where it does not, it is > 1 after 1 s).
-ABORT_AFTER_S = 1.0
-ABORT_GAP = 0.25
+#: no atom is excluded yet (on the sampled n = 12 families: where the fixing pays, atoms go within 0.1 s; where
+#: it does not, the gap is still 0.25–2 after 0.5 s and 0.1–0.6 after 2.5 s).
+ABORT_AFTER_S = 0.5
+ABORT_GAP = 0.1
 #: Safety margin (absolute) added before an atom is excluded: covers floating-point error in L.
 EXCLUDE_MARGIN = 1e-9
 
@@ -88,9 +93,12 @@ def _pieces(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 class RankOneLP:
     """Column generation for the relaxation of the module docstring over the given candidate atoms."""
 
-    def __init__(self, indicator: np.ndarray, probs: np.ndarray, atom_bits: np.ndarray, m: int, k: int) -> None:
+    def __init__(self, indicator: np.ndarray, probs: np.ndarray, atom_bits: np.ndarray, m: int, k: int,
+                 fold: bool | None = None) -> None:
         import highspy
 
+        #: Whether the x = 0 entries are folded into the column costs (see :data:`FOLD_ZEROS`).
+        self.fold = FOLD_ZEROS if fold is None else bool(fold)
         self.X = np.asarray(indicator, dtype=np.float64)  # [N, n]
         self.pi = np.asarray(probs, dtype=np.float64)
         self.bits = np.asarray(atom_bits, dtype=np.float64)  # [M, n]
@@ -109,8 +117,9 @@ class RankOneLP:
         h.setOptionValue("presolve", "off")  # keep the simplex basis between pricing rounds (warm start)
         self._inf = highspy.kHighsInf
         # LP rows: events 0..N−1 (Σ λ ≤ k), the budget N (Σ λ ≤ m), then the piece rows of the entries in the
-        # LP. An entry with x = 1 is always in it (its error is 1 until covered); an entry with x = 0 enters
-        # with the first column that covers it (until then its error is 0, exactly).
+        # LP. An entry with x = 1 is always in it (its error is 1 until covered); an entry with x = 0 is folded
+        # into the column costs (FOLD_ZEROS) or enters with the first column that covers it (until then its
+        # error is 0, exactly).
         h.addRows(self.N + 1, np.full(self.N + 1, -self._inf), np.r_[np.full(self.N, float(self.k)), float(self.m)],
                   0, np.zeros(self.N + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         self.h = h
@@ -146,11 +155,17 @@ class RankOneLP:
             ents.append((np.asarray(U, dtype=np.int64)[:, None] * self.n + ii[None, :]).reshape(-1))
         if not ents:
             return
-        self._add_entries(np.unique(np.concatenate(ents)))
-        starts, idx, val = [], [], []
+        ones = self.X.reshape(-1) > 0.5
+        if not self.fold:
+            self._add_entries(np.unique(np.concatenate(ents)))
+        starts, idx, val, cost = [], [], [], []
         nz = 0
         for U, e in zip(users, ents, strict=True):
             U = np.asarray(U, dtype=np.int64)
+            c = 0.0
+            if self.fold:  # a covered x = 0 entry costs π_S per unit of z, in the column's cost (no rows)
+                c = float(self.pi[e[~ones[e]] // self.n].sum())
+                e = e[ones[e]]
             rows = self.first_row[e][:, None] + np.arange(self.k)[None, :]
             coef = -self.slope.reshape(self.E, self.k)[e]
             r = np.concatenate([rows.reshape(-1), U, [self.N]])
@@ -158,9 +173,10 @@ class RankOneLP:
             starts.append(nz)
             idx.append(r)
             val.append(v)
+            cost.append(c)
             nz += r.size
         cnt = len(starts)
-        self.h.addCols(cnt, np.zeros(cnt), np.zeros(cnt), np.ones(cnt), nz, np.array(starts, dtype=np.int32),
+        self.h.addCols(cnt, np.array(cost), np.zeros(cnt), np.ones(cnt), nz, np.array(starts, dtype=np.int32),
                        np.concatenate(idx).astype(np.int32), np.concatenate(val))
         self.n_cols += cnt
         self.columns += cnt
@@ -197,6 +213,9 @@ class RankOneLP:
         """(d [R] ≥ 0, μ [N] ≥ 0, σ ≥ 0) from the LP's row duals (d = 0 on the rows not in the LP)."""
         y = np.asarray(self.h.getSolution().row_dual)
         d = np.zeros((self.E, self.k))
+        if self.fold:  # x = 0 entries: the folded first piece (err ≥ z at cost π_S) is the multiplier π_S
+            zeros = self.X.reshape(-1) < 0.5
+            d[zeros, 0] = np.repeat(self.pi, self.n)[zeros]
         have = np.flatnonzero(self.first_row >= 0)
         d[have] = y[self.first_row[have][:, None] + np.arange(self.k)[None, :]]
         return np.maximum(d.reshape(-1), 0.0), np.maximum(-y[: self.N], 0.0), float(-y[self.N])
