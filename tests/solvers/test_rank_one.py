@@ -46,6 +46,25 @@ SMALL = [("random:n=4,support=9,seed=1", 2, 2), ("random:n=4,support=12,seed=2",
 
 
 @pytest.mark.parametrize("spec,m,k", SMALL)
+def test_folded_zeros_relax_the_full_lp(spec: str, m: int, k: int) -> None:
+    """Folding the x = 0 entries into the column costs drops only the piece 3z − 2: a relaxation of the full
+    LP, so its optimum is ≤ the full LP's (and both are ≤ D*)."""
+    pmf = from_spec(spec)
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    bits = _bits(pmf, atoms)
+    dstar = min(D for _, D in _all_sets(pmf, bits, m, k))
+    vals = {}
+    for fold in (True, False):
+        lp = RankOneLP(pmf.indicator, pmf.probs, bits, m, k, fold=fold)
+        seed_columns(lp, [])
+        res = lp.solve(30.0)
+        assert res.converged and res.bound <= dstar + 1e-12
+        assert res.bound == pytest.approx(res.lp_objective, abs=1e-7)
+        vals[fold] = res.bound
+    assert vals[True] <= vals[False] + 1e-7
+
+
+@pytest.mark.parametrize("spec,m,k", SMALL)
 def test_bounds_below_every_atom_set(spec: str, m: int, k: int) -> None:
     """Weak duality: the LP's bound is ≤ D* and each forced bound L_A is ≤ D of every set containing A; the
     Lagrangian L(d, μ) is ≤ D* for arbitrary nonnegative multipliers too (validity does not rest on the LP)."""
