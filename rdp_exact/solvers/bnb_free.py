@@ -139,7 +139,7 @@ RANK_ONE_MIN_ATOMS = 256
 RANK_ONE_SHARE = 0.15
 RANK_ONE_MAX_S = 3.0
 #: After a fixing that leaves at most this many atoms the search uses the μ bound (on the sampled ``chain``
-#: family, ≈ 60 atoms left, it visits the same ≈ 8 k nodes as the Lagrangian at a fraction of the per-node cost;
+#: family, with a few dozen atoms left, it visits the same ≈ 8 k nodes as the Lagrangian at a fraction of the per-node cost;
 #: with thousands of atoms the μ bound is the slower one; docs/solvers-scale.md).
 RANK_ONE_MU_ATOMS = 128
 #: Local-search restarts without improvement before the incumbent search stops early.

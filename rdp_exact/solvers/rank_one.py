@@ -31,8 +31,8 @@ Forcing atom A into the set gives L_A = L − (that sum) + ρ(A) + (the m − 1 
 atom with L_A above the incumbent plus the tie tolerance is used by no set within the tolerance of D*, so the
 branch and bound may drop it (reduced-cost fixing). By symmetry of π, if A is excluded so is its whole orbit.
 
-Measured (bench-results/bench_scale.md): on the sampled ``chain`` family (n = 12, N = 128, m = 6, k = 2) the
-LP closes to 0.4 % of D* in about 2 s and excludes 4,051 of 4,095 atoms; the facility-location Lagrangian of
+Measured (bench-results/bench_rank_one.md): on the sampled ``chain`` family (n = 12, N = 128, m = 6, k = 2)
+the LP closes to 0.35 % of D* in 0.6 s and excludes 3,554 of 3,590 atoms; the facility-location Lagrangian of
 :mod:`rdp_exact.solvers.bnb_free` has a root gap of 0.29 there.
 """
 
