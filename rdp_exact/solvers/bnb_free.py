@@ -966,7 +966,8 @@ def solve(
             info["heuristic_objective"] = search.stats.incumbent_D
             info["heuristic_s"] = search.stats.incumbent_s
             info["heuristic_restarts"] = search.stats.extra.get("restarts", 0)
-        if math.isfinite(search.best) and (rank_one is True or (rank_one == "auto" and search.M >= RANK_ONE_MIN_ATOMS)):
+        wanted = rank_one is True or (rank_one == "auto" and search.M >= RANK_ONE_MIN_ATOMS)
+        if wanted and search.M and math.isfinite(search.best):
             share = RANK_ONE_SHARE * float(time_limit) if time_limit is not None else RANK_ONE_MAX_S
             info.update(search.rank_one_fixing(min(share, RANK_ONE_MAX_S)))
             info["candidate_atoms_kept"] = int(search.M)

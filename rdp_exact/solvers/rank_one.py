@@ -220,8 +220,8 @@ class RankOneLP:
         d[have] = y[self.first_row[have][:, None] + np.arange(self.k)[None, :]]
         return np.maximum(d.reshape(-1), 0.0), np.maximum(-y[: self.N], 0.0), float(-y[self.N])
 
-    def solve(self, seconds: float, target: float = np.inf, ub: float = np.inf) -> RankOneResult:
-        """Column generation for at most ``seconds`` (stops early once the bound exceeds ``target``).
+    def solve(self, seconds: float, ub: float = np.inf) -> RankOneResult:
+        """Column generation for at most ``seconds`` (stops early when it converges).
 
         With an incumbent value ``ub``, it also gives up after :data:`ABORT_AFTER_S` while the bound is still
         more than :data:`ABORT_GAP` (relative) below ``ub`` and no atom's forced bound exceeds it: then the
@@ -246,7 +246,7 @@ class RankOneLP:
                 break
             self.add_columns(order, [np.flatnonzero(s[a] < 0.0) for a in order.tolist()])
             el = time.perf_counter() - t0
-            if best > target or el > seconds:
+            if el > seconds:
                 break
             if (el > ABORT_AFTER_S and np.isfinite(ub) and ub - best > ABORT_GAP * abs(ub)
                     and not (best_forced > ub).any()):

@@ -35,6 +35,21 @@ def _poly(sizes: list[int]) -> float:
     return math.fsum(vals) / len(vals)
 
 
+def set_distortion(pmf: ConceptPMF, atoms: list[int], k: int) -> float:
+    """Exact D of an atom set (bitmasks): per event the least squared error over ≤ k of its atoms (integer sums)."""
+    n = pmf.n
+    vecs = [[(a >> i) & 1 for i in range(n)] for a in atoms]
+    total = 0.0
+    for ev, p in pmf.items():
+        t = [(ev >> i) & 1 for i in range(n)]
+        best = sum(t)
+        for s in range(1, min(k, len(vecs)) + 1):
+            for Q in itertools.combinations(vecs, s):
+                best = min(best, sum((t[i] - sum(q[i] for q in Q)) ** 2 for i in range(n)))
+        total += p * best
+    return total
+
+
 def free_points(pmf: ConceptPMF, m: int, k: int, mode: str) -> dict[Point, tuple[tuple[int, ...], dict]]:
     """Every achievable (R, D, P) of the free class with one witness (atoms, code)."""
     out: dict[Point, tuple[tuple[int, ...], dict]] = {}

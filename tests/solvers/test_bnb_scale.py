@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,22 +23,13 @@ from rdp_exact.problem import Problem, Status
 from rdp_exact.solvers import bnb_free
 from rdp_exact.solvers.symmetry import atom_action, automorphisms
 
+sys.path.insert(0, str(Path(__file__).parent))
+import naive_oracle  # noqa: E402
+
 brute = pytest.importorskip("rdp_exact.solvers.brute")
 
 
-def _set_D(pmf: ConceptPMF, atoms: list[int], k: int) -> float:
-    """Exact D of an atom set: per event the least squared error over ≤ k of its atoms (independent code)."""
-    n = pmf.n
-    vecs = [np.array([(a >> i) & 1 for i in range(n)]) for a in atoms]
-    total = 0.0
-    for ev, p in pmf.items():
-        t = np.array([(ev >> i) & 1 for i in range(n)])
-        best = int(t.sum())
-        for s in range(1, min(k, len(vecs)) + 1):
-            for Q in itertools.combinations(vecs, s):
-                best = min(best, int(((t - sum(Q)) ** 2).sum()))
-        total += p * best
-    return total
+_set_D = naive_oracle.set_distortion
 
 
 def _symmetric_pmf(seed: int) -> ConceptPMF:

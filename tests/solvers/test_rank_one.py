@@ -4,6 +4,8 @@ bound's answer with root fixing against brute force."""
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,9 @@ from rdp_exact.solvers import bnb_free
 from rdp_exact.solvers.candidates import candidate_atoms
 from rdp_exact.solvers.rank_one import RankOneLP, root_fixing, seed_columns
 
+sys.path.insert(0, str(Path(__file__).parent))
+import naive_oracle  # noqa: E402
+
 brute = pytest.importorskip("rdp_exact.solvers.brute")
 
 
@@ -22,21 +27,10 @@ def _bits(pmf: ConceptPMF, atoms: np.ndarray) -> np.ndarray:
     return ((atoms[:, None] >> np.arange(pmf.n)) & 1).astype(float)
 
 
-def _set_D(pmf: ConceptPMF, vecs: list[np.ndarray], k: int) -> float:
-    """Exact D of an atom set (per event the least squared error over ≤ k of its atoms), independent code."""
-    total = 0.0
-    for ev, p in pmf.items():
-        t = np.array([(ev >> i) & 1 for i in range(pmf.n)])
-        best = int(t.sum())
-        for s in range(1, min(k, len(vecs)) + 1):
-            for Q in itertools.combinations(vecs, s):
-                best = min(best, int(((t - sum(Q)) ** 2).sum()))
-        total += p * best
-    return total
-
-
 def _all_sets(pmf: ConceptPMF, bits: np.ndarray, m: int, k: int) -> list[tuple[tuple[int, ...], float]]:
-    return [(T, _set_D(pmf, [bits[a] for a in T], k))
+    """Every set of ≤ m candidate atoms (indices into ``bits``) with its exact D (the independent oracle)."""
+    masks = [int(sum(1 << i for i in np.flatnonzero(row))) for row in bits]
+    return [(T, naive_oracle.set_distortion(pmf, [masks[a] for a in T], k))
             for r in range(0, m + 1) for T in itertools.combinations(range(bits.shape[0]), r)]
 
 
