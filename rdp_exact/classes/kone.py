@@ -73,14 +73,16 @@ bounded below from the cluster's top eigenpair and eigengap alone (a 2 × 2 eige
 numba, cached on disk after the first call: a node costs a few microseconds, ~30× less than the same search
 interpreted); the suffix loop, the incumbents and the reported SAE stay in NumPy here.
 
-**The LP proof first (real-atoms, ± bias, no rate budget, N ≥ :data:`LP_FROM_EVENTS`).** The same partition
-problem as a set-partitioning integer program has an LP relaxation that column generation solves with an exact
-pricer (:mod:`rdp_exact.classes.kone_lp`); its Lagrangian bound is valid for any duals, and when the LP optimum
-is integral (on every random pmf tried up to N = 64 but one) the LP's partition is returned as ``optimal`` with that
-bound (method ``kone-colgen``), before any search. Otherwise (or past :data:`LP_SHARE` of a time limit) the
-search below runs with the LP's bound kept and its partition (if integral) as an incumbent; a search stopped by
-the time limit is still ``optimal`` when its incumbent meets the LP's bound. Line clusters (real-codes) have no
-exact pricer yet and always search.
+**The LP proof first (real-atoms ± bias and real-codes, no rate budget, N ≥ :data:`LP_FROM_EVENTS`).** The same
+partition problem as a set-partitioning integer program has an LP relaxation that column generation solves with an
+exact pricer (:mod:`rdp_exact.classes.kone_lp`; for line clusters an event-set branch and bound,
+:mod:`rdp_exact.classes.kone_line_kernel`); its Lagrangian bound is valid for any duals, and when the LP optimum
+is integral (on every random SSE pmf tried up to N = 64 but one) the LP's partition is returned as ``optimal`` with
+that bound (method ``kone-colgen``), before any search. For line clusters a fractional optimum is closed by the
+integer program over the pool of every column within the gap of reduced cost (``kone_lp``, "Pool"), also
+``kone-colgen``. Otherwise (or past :data:`LP_SHARE` of a time limit) the search below runs with the LP's bound
+kept and its partition (if integral) as an incumbent; a search stopped by the time limit is still ``optimal`` when
+its incumbent meets the LP's bound.
 
 The result is ``optimal`` when the search completes; on a time limit it is ``limit`` with the incumbent and a
 valid bound (the largest completed suffix optimum, or the root bound).
@@ -100,7 +102,7 @@ from rdp_exact.problem import TOL, Status, relative_gap
 from rdp_exact.solvers.brute import _version as _rdp_version
 
 #: The package version and this search's revision (bumped when its results could change).
-VERSION = f"{_rdp_version()}, kone r4"
+VERSION = f"{_rdp_version()}, kone r5"
 #: Fraction of the longest suffixes whose optimum is not computed (module docstring, "Suffix optima").
 SKIP_FRACTION = 0.25
 #: Events from which real-atoms (± bias) without a rate budget tries the LP proof first (module docstring;
@@ -400,14 +402,15 @@ def _insert(st: _Setup, assign: np.ndarray, t: int, events: np.ndarray) -> np.nd
 
 def _lp_applies(problem: ClassProblem, N: int) -> bool:
     """Whether the set-partitioning LP (:mod:`rdp_exact.classes.kone_lp`) is tried before the search."""
-    return (problem.sae_class == "real-atoms" and problem.max_rate is None and N >= LP_FROM_EVENTS)
+    return (problem.max_rate is None and N >= LP_FROM_EVENTS
+            and (problem.sae_class == "real-atoms" or not problem.decoder_bias))
 
 
 def _try_lp(st: _Setup, deadline: float | None) -> LPResult:
     """Column generation on the whole problem, seeded with the clusters of the best Lloyd restart."""
     _, start = _restarts(st, RESTARTS)
     clusters = [np.flatnonzero(start == c) for c in range(1, len(st.kinds))]
-    return lp_bound(st.X, st.p, st.n_lat, not st.symmetric, clusters, deadline)
+    return lp_bound(st.X, st.p, st.n_lat, not st.symmetric, clusters, deadline, line=st.line)
 
 
 def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> ClassSolution:

@@ -1,4 +1,4 @@
-"""A proof for the k = 1 decomposition in ``real-atoms`` (± bias) from the set-partitioning LP.
+"""A proof for the k = 1 decomposition in ``real-atoms`` (± bias) and ``real-codes`` from the set-partitioning LP.
 
 The k = 1 problem of :mod:`rdp_exact.classes.kone` (DESIGN §1.2b, k = 1 decomposition) is a partition of the
 events into at most C clusters (C = m without a bias, m + 1 with one) plus, without a bias, the silent events on
@@ -30,19 +30,57 @@ columns generated so far (HiGHS, at most :data:`MIP_SECONDS`) gives an incumbent
 L(u). Otherwise L(u) is a bound that the branch and bound of :mod:`rdp_exact.classes.kone` keeps. With a bias the
 clusters are the m + 1 free centres; the caller makes the heaviest one the bias.
 
-The rate budget, real-codes (line clusters) and the P budget are not handled here (the caller does not call it).
+**Line clusters (``real-codes`` without a bias, ``line=True``).** The same program with cost(S) = Σ_S π||x||² −
+λ_max(Σ_S π x xᵀ) and the origin columns. The heuristic pricer alternates S ← {e : π_e⟨v, x_e⟩² > o_e − u_e} and
+v ← the top eigenvector of S (from every event's direction, the LP's positive columns and random points); the exact
+pricer is the event-set branch and bound of :mod:`rdp_exact.classes.kone_line_kernel` (spherical caps and chords
+under one eigenvalue). Empty events cost 0 on every centre and are left to the origin.
+
+**Pool (line clusters, when the LP optimum is fractional).** Let φ̄ ≥ φ(u) be the pricer's proven bound at the
+multipliers u of the best bound L = L(u). For every feasible (y, z), using the cover rows,
+
+    cost(y, z) ≥ L + Σ_S (φ̄ − v(S)) y_S,   v(S) = u(S) − cost(S) ≤ φ̄,
+
+so every cluster S of a partition with cost ≤ L + G has v(S) ≥ φ̄ − G. For e ∈ S, with v_S the top eigenvector of
+S, v(S) ≤ v(S ∖ e) + (π_e⟨v_S, x_e⟩² − o_e + u_e) and v(S ∖ e) ≤ φ̄, so every event of S has a term ≥ −G at v_S.
+:func:`rdp_exact.classes.kone_line_kernel.collect_line` enumerates every such set (caps widened by G): the *pool*
+of width G. The integer program over the pool and the origin columns (HiGHS, gaps 0) finds the best partition
+made of pool columns; when its cost is ≤ L + G it is D* (every partition at most as costly is made of pool
+columns). The pool grows steeply with G, so it starts at G = :data:`POOL_FIRST_GAP`·|L| and widens
+×:data:`POOL_GROWTH` while the program's optimum lies above L + G, never past the gap of the best partition known
+(the caller's incumbent or a program's optimum: a pool that wide always settles it). The result is reported with
+HiGHS's dual bound and is ``optimal`` only when the evaluated SAE meets it. A pool past :data:`POOL_MAX` sets, a
+program past :data:`POOL_IP_SECONDS` or the deadline gives no proof, and the caller searches. (The integer program
+over the generated columns that serves SSE clusters is skipped here: the pool does its work.)
+
+The rate budget and the P budget are not handled here (the caller does not call it).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from rdp_exact.problem import relative_gap
+
 #: Pricer boxes per exact call before it returns a (still valid) looser bound; the deadline usually stops it first
 #: (a box costs ≈ 1–2 µs; n = 7, N = 64 needed 4.7 M).
 MAX_BOXES = 50_000_000
+#: Nodes per exact line-cluster pricer call (:mod:`rdp_exact.classes.kone_line_kernel`) before it gives up.
+MAX_NODES = 20_000_000
+#: Columns a line-cluster pricer call may find before it returns (each better than the one before).
+LINE_COLUMNS = 4
+#: Columns at most in the reduced-cost pool of line clusters (module docstring, "Pool"), seconds at most for its
+#: integer program, its first width (relative to the bound) and growth factor: the pool grows steeply with its
+#: width (N = 32: 322 columns at a gap of 0.2 %, 78 k at 1.9 %), so it starts narrow and widens only while its
+#: optimum lies above L + G.
+POOL_MAX = 20_000
+POOL_IP_SECONDS = 30.0
+POOL_FIRST_GAP = 1e-4
+POOL_GROWTH = 3.0
 #: Uncertain events up to which a pricer box is solved by enumeration.
 KMAX = 6
 #: Mean-shift starts drawn at random per heuristic pricing round (besides every event and the LP's cluster means).
@@ -66,6 +104,7 @@ class LPResult:
     exact_calls: int
     boxes: int
     solved: bool  # the exact pricer closed the LP (φ(u) ≤ −σ)
+    pool: int = 0  # line clusters: columns in the reduced-cost pool whose integer program closed the gap (0: not run)
 
 
 def _sse(X: np.ndarray, p: np.ndarray, idx: np.ndarray) -> float:
@@ -73,6 +112,21 @@ def _sse(X: np.ndarray, p: np.ndarray, idx: np.ndarray) -> float:
     Xs = X[idx]
     s1 = Xs.T @ w
     return max(0.0, float(w @ np.einsum("ij,ij->i", Xs, Xs) - s1 @ s1 / w.sum()))
+
+
+def _line(X: np.ndarray, p: np.ndarray, idx: np.ndarray) -> float:
+    """Cost of a line cluster: its mass Σ π||x||² minus the top eigenvalue of Σ π x xᵀ."""
+    w = p[idx]
+    Xs = X[idx]
+    return max(0.0, float(w @ np.einsum("ij,ij->i", Xs, Xs)) - float(np.linalg.eigvalsh((Xs.T * w) @ Xs)[-1]))
+
+
+def _centre(X: np.ndarray, p: np.ndarray, idx: np.ndarray, line: bool) -> np.ndarray:
+    """A column's centre: its weighted mean (SSE) or the top eigenvector of Σ π x xᵀ, taken ≥ 0 (line)."""
+    if not line:
+        return X[idx].T @ p[idx] / p[idx].sum()
+    v = np.linalg.eigh((X[idx].T * p[idx]) @ X[idx])[1][:, -1]
+    return np.abs(v)
 
 
 def _mean_shift(X: np.ndarray, p: np.ndarray, u: np.ndarray, starts: np.ndarray, iters: int = 30) -> np.ndarray:
@@ -143,15 +197,17 @@ class _LP:
         return float(self.h.getInfo().objective_function_value), dual[: self.N], min(0.0, float(dual[self.N])), \
             x[self.n_origin:]
 
-    def solve_integer(self, deadline: float | None) -> np.ndarray | None:
-        """Cluster column values of the best integer solution over the current columns (None if none found)."""
+    def solve_integer(self, deadline: float | None, limit: float | None = MIP_SECONDS) -> np.ndarray | None:
+        """Cluster column values of the best integer solution over the current columns (None if none found);
+        at most ``limit`` seconds (None: up to the deadline)."""
         import highspy
 
         n_cols = self.n_origin + len(self.cols)
         self.h.changeColsIntegrality(n_cols, np.arange(n_cols, dtype=np.int32),
                                      np.full(n_cols, highspy.HighsVarType.kInteger))
-        left = MIP_SECONDS if deadline is None else min(MIP_SECONDS, deadline - time.perf_counter())
-        self.h.setOptionValue("time_limit", max(0.01, left))
+        cap = np.inf if limit is None else limit
+        left = cap if deadline is None else min(cap, deadline - time.perf_counter())
+        self.h.setOptionValue("time_limit", max(0.01, float(left)) if np.isfinite(left) else np.inf)
         self.h.setOptionValue("mip_rel_gap", 0.0)
         self.h.run()
         sol = self.h.getSolution()
@@ -166,14 +222,43 @@ def _lagrangian(u: np.ndarray, o: np.ndarray | None, C: int, phi: float) -> floa
 
 
 def lp_bound(X: np.ndarray, p: np.ndarray, C: int, origin: bool, incumbent: list[np.ndarray],
-             deadline: float | None, seed: int = 0) -> LPResult:
+             deadline: float | None, seed: int = 0, line: bool = False) -> LPResult:
     """Column generation and the Lagrangian bound of the module docstring.
 
     ``incumbent``: the clusters (event index arrays) of a feasible assignment, added as first columns.
+    ``line``: line clusters (real-codes, with the origin) instead of SSE clusters.
     Stops at ``deadline`` with the last proven bound (0 before the first exact pricing).
     """
+    from rdp_exact.classes import kone_line_kernel as kl
     from rdp_exact.classes import kone_lp_kernel as kk
     from rdp_exact.classes.kone_kernel import call
+
+    cost_of = _line if line else _sse
+    if line:
+        nz = np.einsum("ij,ij->i", X, X) > 0
+        if not nz.all():  # an empty event costs 0 on every centre: solve without it, then serve it by the origin
+            keep = np.flatnonzero(nz)
+            pos = np.cumsum(nz) - 1
+            res = lp_bound(X[keep], p[keep], C, origin, [pos[c[nz[c]]] for c in incumbent], deadline, seed, line)
+            if res.assign is not None:
+                full = np.zeros(len(p), dtype=np.int64)
+                full[keep] = res.assign
+                res.assign = full
+            return res
+    no_deadline = np.inf if deadline is None else deadline
+
+    def exact(stop: float) -> tuple[float, float, np.ndarray, int, bool, list[np.ndarray]]:
+        """(φ bound or inf, best value, its set, nodes or boxes, completed, further sets worth more than stop)."""
+        if line:
+            bnd, best, mask, nb, done, found = call(kl.price_line, X, p, u, -sigma, MAX_NODES, stop, no_deadline,
+                                                    LINE_COLUMNS)
+            return bnd, best, mask, nb, done, [np.flatnonzero(r) for r in found[:-1]]
+        return (*call(kk.price, X, p, u, -sigma, MAX_BOXES, KMAX, stop, no_deadline), [])
+
+    def heuristic(starts: np.ndarray) -> np.ndarray:
+        if line:
+            return call(kl.shift_line, X, p, u, np.ascontiguousarray(starts, dtype=np.float64), 30)  # type: ignore[no-any-return]
+        return _mean_shift(X, p, u, starts)
 
     N, n = X.shape
     rng = np.random.default_rng(seed)
@@ -190,10 +275,18 @@ def lp_bound(X: np.ndarray, p: np.ndarray, C: int, origin: bool, incumbent: list
         if key not in seen:
             seen.add(key)
             sets.append(np.asarray(key, dtype=np.int64))
-            costs.append(_sse(X, p, sets[-1]))
+            costs.append(cost_of(X, p, sets[-1]))
     lp.add(sets, costs)
-    cents = np.array([X[c].T @ p[c] / p[c].sum() for c in sets])
+    cents: dict[int, np.ndarray] = {}  # column index → its centre, computed when first used
+
+    def centres(idx: np.ndarray) -> np.ndarray:
+        for j in idx:
+            if int(j) not in cents:
+                cents[int(j)] = _centre(X, p, lp.cols[int(j)], line)
+        return np.array([cents[int(j)] for j in idx]).reshape(-1, n)
+
     bound, rounds, calls, boxes, solved = 0.0, 0, 0, 0, False
+    cert: tuple[np.ndarray, float] | None = None  # (u, φ̄) of the best bound
     got = lp.solve()
     if got is None:
         return LPResult(0.0, None, np.inf, np.nan, len(lp.cols), 0, 0, 0, False)
@@ -207,73 +300,145 @@ def lp_bound(X: np.ndarray, p: np.ndarray, C: int, origin: bool, incumbent: list
         for wide in (False, True):  # cheap starts first; every event pair's midpoint and every column's mean next
             if wide:
                 pos = np.flatnonzero(u > 0)
-                starts = np.vstack([((X[pos][:, None] + X[pos][None]) / 2.0).reshape(-1, n), cents])
+                starts = np.vstack([((X[pos][:, None] + X[pos][None]) / 2.0).reshape(-1, n),
+                                    centres(np.arange(len(lp.cols)))])
             else:
-                starts = np.vstack([X, cents[np.flatnonzero(y > 1e-9)], rng.random((RANDOM_STARTS, n))])
-            for row in np.unique(_mean_shift(X, p, u, np.unique(starts, axis=0)), axis=0):
-                S = np.flatnonzero(row)
-                key = tuple(int(i) for i in S)
-                if not len(S) or key in seen:
-                    continue
-                cs = _sse(X, p, S)
-                if cs - u[S].sum() - sigma < -_ADD * scale:
-                    seen.add(key)
-                    sets.append(S)
-                    costs.append(cs)
+                starts = np.vstack([X, centres(np.flatnonzero(y > 1e-9)), rng.random((RANDOM_STARTS, n))])
+            fresh, keys = [], set()
+            for r in heuristic(starts):
+                key = tuple(int(i) for i in np.flatnonzero(r))
+                if key and key not in seen and key not in keys:
+                    keys.add(key)
+                    fresh.append(r)
+            if fresh:
+                fresh_rows = np.array(fresh)
+                row_costs = (call(kl.line_costs, X, p, fresh_rows) if line
+                             else [cost_of(X, p, np.flatnonzero(r)) for r in fresh_rows])
+                for row, cs in zip(fresh_rows, row_costs, strict=True):
+                    S = np.flatnonzero(row)
+                    if cs - u[S].sum() - sigma < -_ADD * scale:
+                        seen.add(tuple(int(i) for i in S))
+                        sets.append(S)
+                        costs.append(float(cs))
             if sets:
                 break
         if not sets:
             # the exact pricer: a proven φ(u), or a column the heuristic missed
-            phi, best, mask, nb, done = call(kk.price, X, p, u, -sigma, MAX_BOXES, KMAX, -sigma + 1e3 * _ADD * scale,
-                                             np.inf if deadline is None else deadline)
+            phi, best, mask, nb, done, more = exact(-sigma + 1e3 * _ADD * scale)
             calls += 1
             boxes += nb
             if np.isfinite(phi):  # a valid bound, exact when done; plus a rounding margin
-                bound = max(bound, _lagrangian(u, o, C, phi + 1e-12 * scale))
+                L = _lagrangian(u, o, C, phi + 1e-12 * scale)
+                if L > bound:
+                    bound, cert = L, (u.copy(), phi + 1e-12 * scale)
             S = np.flatnonzero(mask)
             key = tuple(int(i) for i in S)
-            cs = _sse(X, p, S) if len(S) else 0.0
+            cs = cost_of(X, p, S) if len(S) else 0.0
             if not len(S) or key in seen or cs - u[S].sum() - sigma >= -_ADD * scale:
                 if not np.isfinite(phi):  # a column the LP already holds (its duals within tolerance): bound only
-                    phi, _, _, nb, done = call(kk.price, X, p, u, -sigma, MAX_BOXES, KMAX, np.inf,
-                                               np.inf if deadline is None else deadline)
+                    phi, _, _, nb, done, _ = exact(np.inf)
                     boxes += nb
                     if np.isfinite(phi):
-                        bound = max(bound, _lagrangian(u, o, C, phi + 1e-12 * scale))
+                        L = _lagrangian(u, o, C, phi + 1e-12 * scale)
+                        if L > bound:
+                            bound, cert = L, (u.copy(), phi + 1e-12 * scale)
                 solved = done
                 break
             # a column the heuristic missed: add it and what mean shift reaches from its mean
             seen.add(key)
             sets, costs = [S], [cs]
-            for row in np.unique(_mean_shift(X, p, u, (X[S].T @ p[S] / p[S].sum())[None] + 0.0), axis=0):
+            for S2 in more:  # the pricer's earlier (less valuable) finds
+                k2 = tuple(int(i) for i in S2)
+                if k2 not in seen:
+                    c2 = cost_of(X, p, S2)
+                    if c2 - u[S2].sum() - sigma < -_ADD * scale:
+                        seen.add(k2)
+                        sets.append(S2)
+                        costs.append(c2)
+            for row in np.unique(heuristic(_centre(X, p, S, line)[None] + 0.0), axis=0):
                 S2 = np.flatnonzero(row)
                 k2 = tuple(int(i) for i in S2)
                 if len(S2) and k2 not in seen:
-                    c2 = _sse(X, p, S2)
+                    c2 = cost_of(X, p, S2)
                     if c2 - u[S2].sum() - sigma < -_ADD * scale:
                         seen.add(k2)
                         sets.append(S2)
                         costs.append(c2)
         lp.add(sets, costs)
-        cents = np.vstack([cents, [X[c].T @ p[c] / p[c].sum() for c in sets]])
         got = lp.solve()
         if got is None:  # keep the last LP solution and its proven bound
             break
         value, u, sigma, y = got
         scale = max(1.0, float(np.abs(u).sum()))
-    assign, cost = _integral(lp, y, N, X, p, o)
-    if assign is None and solved:
+    assign, cost = _integral(lp, y, N, X, p, o, cost_of)
+    if assign is None and solved and not line:
         # a fractional LP optimum: the integer program over the columns generated so far (an incumbent; optimal
         # when it reaches the LP bound, as it does when the LP has an integral optimum beside the fractional one)
         ym = lp.solve_integer(deadline)
         if ym is not None:
-            assign, cost = _integral(lp, ym, N, X, p, o)
+            assign, cost = _integral(lp, ym, N, X, p, o, cost_of)
+    pool = 0
+    if line and cert is not None and o is not None and (assign is None or relative_gap(cost, bound) > 0.0):
+        ub = min(cost, _partition_cost(X, p, o, incumbent))
+        got_pool = _pool_proof(X, p, C, o, cert[0], cert[1], bound, ub, deadline)
+        if got_pool is not None:
+            assign, cost, dual, pool = got_pool
+            bound = max(bound, min(dual, cost))
     return LPResult(bound=bound, assign=assign, cost=cost, lp_value=value, columns=len(lp.cols), rounds=rounds,
-                    exact_calls=calls, boxes=boxes, solved=solved)
+                    exact_calls=calls, boxes=boxes, solved=solved, pool=pool)
 
 
-def _integral(lp: _LP, y: np.ndarray, N: int, X: np.ndarray, p: np.ndarray, o: np.ndarray | None
-              ) -> tuple[np.ndarray | None, float]:
+def _partition_cost(X: np.ndarray, p: np.ndarray, o: np.ndarray, clusters: list[np.ndarray]) -> float:
+    """Cost of line clusters plus the origin for every event they leave out (inf when they overlap)."""
+    covered = np.zeros(len(p), dtype=np.int64)
+    total = 0.0
+    for c in clusters:
+        if len(c):
+            covered[c] += 1
+            total += _line(X, p, c)
+    return float(total + o[covered == 0].sum()) if covered.max(initial=0) <= 1 else np.inf
+
+
+def _pool_proof(X: np.ndarray, p: np.ndarray, C: int, o: np.ndarray, u: np.ndarray, phi: float, L: float, ub: float,
+                deadline: float | None) -> tuple[np.ndarray, float, float, int] | None:
+    """Line clusters: D* from the integer program over every column that an assignment of cost ≤ ``ub`` can use
+    (module docstring, "Pool"); (assignment, its cost, the program's proven dual bound, pool size) or None.
+    """
+    import highspy
+
+    from rdp_exact.classes import kone_line_kernel as kl
+    from rdp_exact.classes.kone_kernel import call
+
+    if not np.isfinite(ub):
+        return None
+    G_full = ub - L + 1e-9 * max(1.0, abs(ub))
+    G = min(G_full, POOL_FIRST_GAP * max(1.0, abs(L)))
+    while True:
+        masks, count, done = call(kl.collect_line, X, p, u, phi - G, G, POOL_MAX, MAX_NODES,
+                                  np.inf if deadline is None else deadline)
+        if not done:
+            return None
+        sets = [np.flatnonzero(m) for m in masks[:count] if m.any()]
+        ip = _LP(len(p), o, C)
+        ip.add(sets, [_line(X, p, S) for S in sets])
+        ip.h.setOptionValue("mip_abs_gap", 0.0)
+        cap = POOL_IP_SECONDS if deadline is None else min(POOL_IP_SECONDS, deadline - time.perf_counter())
+        y = ip.solve_integer(deadline, limit=cap)
+        if y is None or ip.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        assign, cost = _integral(ip, y, len(p), X, p, o, _line)
+        if assign is None:
+            return None
+        # the pool holds every column of every partition of cost ≤ L + G: its optimum is D* once it is that low
+        if cost <= L + G or G >= G_full:
+            return assign, cost, float(ip.h.getInfo().mip_dual_bound), len(sets)
+        # its optimum is a partition, so every better one costs ≤ cost: no wider pool is ever needed
+        G_full = min(G_full, cost - L + 1e-9 * max(1.0, abs(cost)))
+        G = min(G_full, POOL_GROWTH * G)
+
+
+def _integral(lp: _LP, y: np.ndarray, N: int, X: np.ndarray, p: np.ndarray, o: np.ndarray | None,
+              cost_of: Callable[[np.ndarray, np.ndarray, np.ndarray], float]) -> tuple[np.ndarray | None, float]:
     """The LP solution as an assignment (centre 0 = origin, clusters 1, 2, …) when it is integral."""
     if np.any((y > 1e-7) & (y < 1 - 1e-7)):
         return None, np.inf
@@ -284,7 +449,7 @@ def _integral(lp: _LP, y: np.ndarray, N: int, X: np.ndarray, p: np.ndarray, o: n
         S = lp.cols[j]
         assign[S] = c
         covered[S] += 1
-        cost += _sse(X, p, S)
+        cost += cost_of(X, p, S)
     if o is not None:
         cost += float(o[covered == 0].sum())
     elif np.any(covered == 0):
@@ -295,9 +460,10 @@ def _integral(lp: _LP, y: np.ndarray, N: int, X: np.ndarray, p: np.ndarray, o: n
 
 
 def warm() -> None:
-    """Compile (or load from numba's cache) the pricer and run the column generation once on a tiny instance."""
+    """Compile (or load from numba's cache) both pricers and run the column generation once on a tiny instance."""
     X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     lp_bound(X, np.full(3, 1 / 3), 1, True, [], None)
+    lp_bound(X, np.full(3, 1 / 3), 1, True, [], None, line=True)
 
 
 __all__ = ["LPResult", "lp_bound", "warm"]

@@ -118,11 +118,11 @@ def test_fractional_lp_falls_back_to_the_search(monkeypatch: pytest.MonkeyPatch)
     assert sol.distortion == pytest.approx(want, abs=1e-9)
 
 
-def test_rate_budget_and_real_codes_do_not_take_the_lp(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rate_budget_does_not_take_the_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kone, "LP_FROM_EVENTS", 0)
     pmf = random_pmf(4, 8, 31)
-    for pr in (ClassProblem(pmf, 2, 1, "real-atoms", False, max_rate=0.5), ClassProblem(pmf, 2, 1, "real-codes")):
-        assert solve_kone(pr).method == "kone-bnb"
+    for cls in ("real-atoms", "real-codes"):
+        assert solve_kone(ClassProblem(pmf, 2, 1, cls, False, max_rate=0.5)).method == "kone-bnb"
 
 
 def test_lp_interrupt_is_handed_on() -> None:
