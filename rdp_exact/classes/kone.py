@@ -431,7 +431,7 @@ def solve_kone(problem: ClassProblem, *, time_limit: float | None = None) -> Cla
             return finish(problem, sae, status=Status.OPTIMAL, method="kone-colgen", version=VERSION,
                           wall=time.perf_counter() - t0, bound=lp.bound,
                           info={"events": N, "lp_columns": lp.columns, "lp_rounds": lp.rounds,
-                                "pricer_boxes": lp.boxes})
+                                "pricer_nodes" if st.line else "pricer_boxes": lp.boxes, "lp_pool": lp.pool})
     suffix_lb = np.zeros(N + 1)
     search = _Search(st, suffix_lb, deadline)
     bound = 0.0
