@@ -404,7 +404,7 @@ def _insert(st: _Setup, assign: np.ndarray, t: int, events: np.ndarray) -> np.nd
 def _lp_applies(problem: ClassProblem, N: int) -> bool:
     """Whether the set-partitioning LP (:mod:`rdp_exact.classes.kone_lp`) is tried before the search."""
     return (problem.max_rate is None and N >= LP_FROM_EVENTS
-            and (problem.sae_class == "real-atoms" or not problem.decoder_bias))
+            and (problem.sae_class == "real-atoms" or (problem.sae_class == "real-codes" and not problem.decoder_bias)))
 
 
 def _try_lp(st: _Setup, deadline: float | None) -> LPResult:
