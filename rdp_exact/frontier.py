@@ -116,7 +116,8 @@ class FrontierConfig:
     time_limit: float | None = None
     """Seconds per solved point (None: no limit)."""
     threads: int | None = None
-    """Solver threads per point."""
+    """Solver threads per point (None: the solver's default, or 1 when points run in parallel: ``workers`` > 1
+    or a Ray ``address``)."""
     encoder: EncoderClass = "free"
     """Encoder class."""
     coefficients: CoefficientMode = "integer"
@@ -364,7 +365,10 @@ def _solve_point(config: FrontierConfig, pt: _Point, prev: Solution | None) -> t
             and prev.problem.minimize == pr.minimize and prev.problem.k == pr.k
             and within_budgets(pr, prev.rate, prev.distortion, prev.poly)):  # type: ignore[arg-type]
         return replace(prev, problem=pr, wall_time_s=0.0), True
-    sol = solve(pr, config.solver, time_limit=config.time_limit, threads=config.threads)
+    threads = config.threads
+    if threads is None and (config.workers > 1 or config.address is not None):
+        threads = 1  # the grid points already run side by side: one thread each, not one per core each
+    sol = solve(pr, config.solver, time_limit=config.time_limit, threads=threads)
     if not sol.is_exact and sol.status is not Status.INFEASIBLE:
         log.warning("%s: status %s (not proven optimal)", pt.label(config.k), sol.status.value)
     return sol, False

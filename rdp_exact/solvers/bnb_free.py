@@ -36,8 +36,10 @@ distinct pair vector's credit between its two atoms, D(F ∪ U) ≥ Σ_S min(λ_
 ½ G_λ(A)] with G_λ(A) the r − 1 largest g_λ(v) over 0/1 vectors v ⊋ A
 (:func:`rdp_exact.solvers.bnb_kernel._superset_charge`). In a fixed order child i allows only later atoms,
 so each bound family (base, w) gives it base − w_i − (the r − 1 largest later w); a child gets the larger
-of the two families' bounds, in whichever family's order leaves fewer children open, and the loop stops where
-the suffix minimum of these bounds exceeds the incumbent. An atom whose order-free child bound exceeds the
+of the families' bounds, in whichever family's order leaves fewer children open, and the loop stops where
+the suffix minimum of these bounds exceeds the incumbent. Up to n = :data:`LEGACY_BESIDE_LAGRANGE_MAX_N` the
+μ bound is a second family at the nodes that tune the Lagrangian; above it those nodes use the Lagrangian
+alone (measured cheaper). An atom whose order-free child bound exceeds the
 incumbent leaves the allowed lists of the whole subtree. The tuning, the μ bound, the pattern keys and the
 children's D run compiled (:mod:`rdp_exact.solvers.bnb_kernel`, numba, float64).
 
@@ -49,6 +51,10 @@ L_A exceeds incumbent + TOL, with its whole orbit under the automorphisms: such 
 D ≤ D* + TOL, so the records of the tie-break and the answer are unchanged. If at most
 :data:`RANK_ONE_MU_ATOMS` atoms remain, the search uses the μ bound (as strong there, far cheaper per node).
 The LP's bound also joins the root bound and the bound reported on a time limit.
+
+**Parallel search** (``threads``, default: the usable cores): the subtrees below a split depth run in forked
+worker processes that share the incumbent (:mod:`rdp_exact.solvers.bnb_parallel`, where the argument that the
+answer is the serial one is written out).
 
 **Symmetry.** Concept automorphisms of π (:mod:`rdp_exact.solvers.symmetry`) act on the candidate atoms; a
 node only branches on the first child of each orbit of the group fixing its chosen and excluded atoms, and
@@ -130,6 +136,14 @@ CHARGE = True
 #: benchmarks/bench_lag_depth.py: from 3 to 2, the sampled ``blocks`` pmf needs 16 k nodes instead of 36 k
 #: (1.34× faster), ``pairs12`` 1.07×, ``chain`` 0.96× (same nodes), ``hier`` 0.86×.
 LAG_MIN_R = 2
+#: Largest n at which nodes that tune the Lagrangian also compute the μ bound as a second family. At n = 12 it
+#: cost more than it pruned (benchmarks/bench_parallel.py, without it: ``blocks`` 1.25×, ``hier`` 1.28×,
+#: ``chain`` 1.06×, ``pairs12`` 1.05× faster, 0–20 % more nodes).
+LEGACY_BESIDE_LAGRANGE_MAX_N = 10
+#: Largest n at which the μ bound also tries its free-vector variant (a 2^n × N table per node): on the sampled
+#: n = 12 ``chain`` pmf (μ bound after the rank-one fixing) it never won, and skipping it visits the same 8,038
+#: nodes 3.8× faster (benchmarks/bench_parallel.py).
+FREE_VECTOR_MU_MAX_N = 10
 #: Subgradient iterations per compiled call between two reads of the clock.
 LAG_CHUNK = 5
 #: Share of the time limit the root's multiplier tuning may take.
@@ -255,6 +269,8 @@ class _Search:
         self.sizes = pmf.sizes.astype(np.int64)
         self.atoms = candidate_atoms(pmf, helpful_only=True)
         self.M = self.atoms.size
+        #: Candidate atoms before any root fixing (:meth:`restrict`): the size of the search's universe.
+        self.M0 = self.M
         self.bits = ((self.atoms[:, None] >> np.arange(self.n)) & 1).astype(np.float32)  # [M, n]
         self.asize = self.bits.sum(axis=1).astype(np.int64)
         from rdp_exact.solvers.bnb_kernel import popcount_table
@@ -287,15 +303,37 @@ class _Search:
         self.stats = _Stats()
         #: After :meth:`tie_break`: the valid records tied in D and R (one per orbit at least).
         self.dr_ties: list[_Record] = []
+        #: The D of ``best_set`` (``best`` may be lower: an incumbent another worker found, read from ``shared``).
+        self.best_set_D = math.inf
+        #: Parallel search (:mod:`rdp_exact.solvers.bnb_parallel`): the incumbent D shared by all workers
+        #: (a ``multiprocessing.Value``), and a hook that takes the subtrees at depth ``split_depth`` as tasks.
+        self.shared: Any = None
+        self.emit: Any = None
+        self.split_depth = -1
 
     # ------------------------------------------------------------------ helpers
     def _check_time(self) -> None:
+        if self.shared is not None:
+            self.sync()
         if self.node_limit is not None and self.stats.nodes >= self.node_limit:
             self.interrupt_bound = self.global_bound()
             raise _Timeout
         if self.deadline is not None and time.perf_counter() > self.deadline:
             self.interrupt_bound = self.global_bound()
             raise _Timeout
+
+    def sync(self) -> None:
+        """Read the shared incumbent (parallel search): a lower D found by another worker prunes here too."""
+        other = float(self.shared.value)
+        if other < self.best:
+            self.best = other
+            self.found = True
+
+    def publish(self) -> None:
+        """Lower the shared incumbent to this worker's ``best`` (parallel search)."""
+        with self.shared.get_lock():
+            if self.best < self.shared.value:
+                self.shared.value = self.best
 
     def _pattern_keys(self, Q: tuple[int, ...], cand: np.ndarray) -> np.ndarray:
         """Keyed errors of {A} ∪ Q for every A in ``cand`` (atom indices) [|cand|, N]."""
@@ -340,8 +378,10 @@ class _Search:
         """A visited set with value D: update the incumbent and (``record``) the near-optimal records."""
         if D < self.best:
             self.best = D
-            self.best_set = F
+            self.best_set, self.best_set_D = F, D
             self.found = True
+            if self.shared is not None:
+                self.publish()
             lim = self.best + TOL + FLOAT_SLACK
             self.records = [r for r in self.records if r[0] <= lim]
         if record and D <= self.best + TOL + FLOAT_SLACK:
@@ -407,7 +447,7 @@ class _Search:
                 best_F, best, stale = F, cur, 0
         if best < self.best:
             self.best = best
-            self.best_set = tuple(sorted(best_F))
+            self.best_set, self.best_set_D = tuple(sorted(best_F)), best
             self.found = True
         self.stats.incumbent_D = best
         self.stats.incumbent_s = time.perf_counter() - t0
@@ -584,8 +624,8 @@ class _Search:
             # order-free child bound: base − w_A − (the r − 1 largest other w); an atom above the incumbent
             # is in no improving completion of F, so it also leaves every descendant's allowed list
             cnt_lb = np.maximum(cnt_lb, self._global_child_bound(base_l, w_l, r))
-            if np.any(cnt_lb <= lim):
-                families.append(self._legacy_bound(F, cand, kF, eF, eA, r, lagrangian=self.n > 10))
+            if self.n <= LEGACY_BESIDE_LAGRANGE_MAX_N and np.any(cnt_lb <= lim):
+                families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         else:
             families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         order, lb = self._combined_windows(families, r, lim)
@@ -651,10 +691,8 @@ class _Search:
         eF: np.ndarray,
         eA: np.ndarray,
         r: int,
-        lagrangian: bool = False,
     ) -> tuple[float, np.ndarray]:
-        """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ). With ``lagrangian`` (the
-        facility-location bound already covers free vectors) only the half-credit variant (a) is tried."""
+        """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ)."""
         from rdp_exact.solvers import bnb_kernel as bk
 
         # r = 2: the children are cheap leaf evaluations, so spend little on the bound
@@ -663,7 +701,7 @@ class _Search:
         # bound (a) (k ≥ 2: half credits for patterns with ≥ 2 new atoms; k = 1: the exact credits), compiled
         indptr, ev, val = bk.credit_entries(eFc, eA, self.helpful, self.outside, cand, self.k >= 2)
         phi_a, w, base = bk.mu_bound(self.pi, eFc, indptr, ev, val, r, iters)
-        if self.k >= 2 and r >= 3 and not lagrangian:
+        if self.k >= 2 and r >= 3 and self.n <= FREE_VECTOR_MU_MAX_N:
             # bound (b): free vectors for the patterns with ≥ 2 new atoms
             c = np.maximum(eF[None, :] - eA, 0.0)
             G = np.maximum(eF[None, :].astype(np.float32) - self.hamming, 0.0)
@@ -705,21 +743,25 @@ class _Search:
         order, cum, ham = self._vector_lists() if p2 > 0 else self._no_vectors()
         smasks = np.zeros(0, dtype=np.int64) if charge is None or p2 <= 0 else np.ascontiguousarray(charge)
         best_lam = lam.copy()
+        best_w = np.empty(indptr.size - 1)
         best_val, theta, stale = -math.inf, 1.0, 0
+        base = math.nan
         target = self.best + TOL
         t_stop = time.perf_counter() + self.lag_budget_s
         done = 0
         while done < max(1, iters):
             chunk = min(LAG_CHUNK, max(1, iters) - done)
-            lam, theta, stale, best_val, best_lam, pruned = bk.lagrange_iterate(
+            lam, theta, stale, best_val, best_lam, pruned, chunk_base = bk.lagrange_iterate(
                 self.pi, eFc, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam,
-                chunk, target, smasks,
+                chunk, target, smasks, best_w,
             )
+            if not math.isnan(chunk_base):  # this chunk improved the best λ (and wrote its w_λ into best_w)
+                base = chunk_base
             done += chunk
             if pruned or theta < 1e-9 or time.perf_counter() > t_stop:
                 break  # any λ gives a valid bound: stop tuning when the node's time share is spent
-        base, wA = bk.lagrange_value(self.pi, eFc, indptr, ev, val, order, cum, ham, r, p2, best_lam, smasks)
-        return float(base), wA, best_lam
+        assert not math.isnan(base), "the first subgradient step always sets the best λ"
+        return float(base), best_w, best_lam
 
     def _vector_lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(per-event vectors by distance, cumulative counts, |1_S − v|² as uint8 [2^n, N]), built once."""
@@ -789,6 +831,10 @@ class _Search:
                     seen[lab_i] = True
                     H_c = H[gp[H, a] == a]
                 child = (*F, a)
+                if self.emit is not None and len(child) == self.split_depth:
+                    # parallel search: the subtree is a task, bounded by its own bound and its ancestors'
+                    self.emit(child, cand[rest], H_c, lam, max(float(lb[pos]), float(cnt_lb[i]), *self.path_lb))
+                    continue
                 kb_c = kb[rest]
                 new_q = [(a, *Q) for Q in resid if len(Q) <= self.k - 2]
                 if self.k >= 2:
@@ -884,14 +930,18 @@ class _Search:
         floor = max(0.0, self.counting_floor() - FLOAT_SLACK)
         if not self.root_entered:
             return min(floor, self.best)
-        # pending siblings at level ℓ are bounded by their own bound and by every ancestor's node bound
-        pending = []
+        return max(floor, min(self.best, self.pending_bound()) - FLOAT_SLACK)
+
+    def pending_bound(self) -> float:
+        """Lower bound on the D of every set the interrupted search has not evaluated yet (∞ when none):
+        pending siblings at level ℓ are bounded by their own bound and by every ancestor's node bound."""
+        pending = [math.inf]
         run = -math.inf
         for lvl, lb in enumerate(self.stack_lb):
             if lvl < len(self.path_lb):
                 run = max(run, self.path_lb[lvl])
             pending.append(max(lb, run))
-        return max(floor, min([self.best, *pending]) - FLOAT_SLACK)
+        return min(pending)
 
     def depth_profile(self) -> list[float]:
         """Pending child bound per DFS level (diagnostics)."""
@@ -921,8 +971,13 @@ def solve(
     min(2, 5 % of the limit)), ``node_limit`` (stop after this many search nodes, like a time limit),
     ``symmetry`` (default on), ``bound`` (``lagrange`` or ``mu``). Raises InvalidArgument when the query is
     outside :func:`applies`.
+
+    ``threads``: worker processes for the subtrees below the split depth (:mod:`rdp_exact.solvers.bnb_parallel`;
+    default: the usable cores, at most 8). Searches with fewer than ``bnb_parallel.MIN_ATOMS`` candidate atoms,
+    a width below ``bnb_parallel.MIN_WIDTH``, or a ``node_limit`` run serially. The answer does not depend on
+    it; the node count may.
     """
-    del threads  # single-threaded search (numpy's BLAS may use more)
+    from rdp_exact.solvers import bnb_parallel
     if not applies(problem):
         raise InvalidArgument(
             "the bnb method needs the free class, integer coefficients, min distortion, "
@@ -980,12 +1035,17 @@ def solve(
                 info["bound_after_fixing"] = "mu"
             if deadline is not None and time.perf_counter() > deadline:
                 raise _Timeout
-        search.run()
+        workers = 1 if node_limit is not None else bnb_parallel.workers_for(search, threads)
+        if workers > 1:
+            bnb_parallel.run(search, workers)
+        else:
+            search.run()
         completed = True
     except _Timeout:
         reason = "time limit" if node_limit is None or search.stats.nodes < int(node_limit) else "node limit"
     except _TooManyTies:
         reason = f"more than {MAX_RECORDS} near-optimal atom sets (tie-break not affordable)"
+    info.update(search.stats.extra.get("parallel", {}))
     info.update(nodes=search.stats.nodes, sets_evaluated=search.stats.evaluated, search_s=time.perf_counter() - t0)
     root_bound = search.stats.extra.get("root_bound")
     if root_bound is not None:

@@ -203,10 +203,13 @@ def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, top
 
 @nb.njit(cache=True)
 def lagrange_iterate(
-    pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, iters, target, smasks
+    pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, iters, target, smasks,
+    best_w,
 ):  # pragma: no cover - compiled
     """Run up to ``iters`` subgradient steps from λ = ``lam`` (module docstring); returns
-    (λ, θ, stale, best value, best λ, pruned) where ``pruned`` says the value exceeded ``target`` + slack."""
+    (λ, θ, stale, best value, best λ, pruned, base at the best λ) where ``pruned`` says the value exceeded
+    ``target`` + slack; ``best_w`` receives w_λ at the best λ (with ``smasks``: w_λ + ½ G_λ), and the base
+    returned is NaN when no step of this call improved the best λ."""
     N = lam.size
     Mc = indptr.size - 1
     pe = pi * eF
@@ -222,12 +225,15 @@ def lagrange_iterate(
     pesum = pe.sum()
     charge = smasks.size > 0
     tv, ti, sv = _charge_tables(charge, V, Mc, rr)
+    best_base = np.nan
     for _ in range(iters):
-        value, _base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr,
-                               smasks, tv, ti, sv)
+        value, base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr,
+                              smasks, tv, ti, sv)
         if value > best_val + 1e-12:
             best_val = value
             best_lam[:] = lam
+            best_w[:] = wA
+            best_base = base
             stale = 0
         else:
             stale += 1
@@ -235,7 +241,7 @@ def lagrange_iterate(
                 theta /= 2.0
                 stale = 0
         if value > target + FLOAT_SLACK:
-            return lam, theta, stale, best_val, best_lam, True
+            return lam, theta, stale, best_val, best_lam, True, best_base
         for s in range(N):
             grad[s] = 1.0 if lam[s] < pe[s] else 0.0
         for i in range(rr):
@@ -275,26 +281,7 @@ def lagrange_iterate(
         for s in range(N):
             x = lam[s] + step * grad[s]
             lam[s] = 0.0 if x < 0.0 else (pe[s] if x > pe[s] else x)
-    return lam, theta, stale, best_val, best_lam, False
-
-
-@nb.njit(cache=True)
-def lagrange_value(pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, smasks):  # pragma: no cover - compiled
-    """(base, w_λ) at λ: base = Σ min(λ, π e_F) − top-p₂ g_λ, in float64 (with ``smasks``: base = Σ min(λ, π e_F)
-    and w_λ(A) + ½ G_λ(A), :func:`_superset_charge`)."""
-    Mc = indptr.size - 1
-    pe = pi * eF
-    wA = np.empty(Mc)
-    V = ham.shape[0]
-    gV = np.empty(V)
-    rr = min(r, Mc)
-    topA = np.empty(max(rr, 1), dtype=np.int64)
-    q = min(p2, V)
-    topV = np.empty(max(q, 1), dtype=np.int64)
-    tv, ti, sv = _charge_tables(smasks.size > 0, V, Mc, rr)
-    _value, base = _values(lam, pi, pe, indptr, ev, val, order, cum, ham, q, wA, gV, topA, topV, rr,
-                           smasks, tv, ti, sv)
-    return base, wA
+    return lam, theta, stale, best_val, best_lam, False, best_base
 
 
 @nb.njit(cache=True)

@@ -80,6 +80,11 @@ class BnbInfo(SolverInfo):
     """Candidate atoms it proved to be in no atom set with D ≤ incumbent + TOL (dropped before the search)."""
     candidate_atoms_kept: int | None = None
     """Candidate atoms left for the search after that fixing."""
+    parallel_workers: int | None = None
+    """Worker processes that searched the subtrees below the split depth (unset: the search ran serially;
+    :mod:`rdp_exact.solvers.bnb_parallel`)."""
+    parallel_tasks: int | None = None
+    """Subtrees handed to those workers."""
     symmetry_group_order: int | None = None
     """|G| of the concept-automorphism group used for orbital branching (1: none; None: symmetry off)."""
     symmetry_group_full: bool | None = None

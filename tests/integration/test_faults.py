@@ -167,6 +167,19 @@ def test_sigterm_stops_a_scip_solve_running_in_c(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def _children_of(pid: int) -> list[int]:
+    """Process ids of the direct children of ``pid`` (Linux /proc; empty elsewhere)."""
+    out = []
+    for proc_stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = proc_stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(proc_stat.parent.name))
+    return out
+
+
 def _terminate_running(proc: subprocess.Popen[str]) -> str:
     """SIGTERM a solve that is still running; returns its stderr once it has stopped (within 30 s, else fails)."""
     assert proc.poll() is None, "the solve finished before the signal: the instance is too easy for this test"
@@ -189,8 +202,10 @@ def _terminate_running(proc: subprocess.Popen[str]) -> str:
         # HiGHS and CP-SAT on an instance neither proves within a minute
         ["pairs12", "--width", "6", "--k", "2", "--solver", "highs"],
         ["pairs12", "--width", "6", "--k", "2", "--solver", "cpsat"],
+        # the branch-and-bound with two worker processes (they must stop with it: checked below)
+        ["random:n=10,support=64,seed=1", "--width", "5", "--k", "2", "--solver", "bnb", "--threads", "2"],
     ],
-    ids=["kone", "highs", "cpsat"],
+    ids=["kone", "highs", "cpsat", "bnb-parallel"],
 )
 def test_sigterm_stops_long_solves(tmp_path: Path, args: list[str]) -> None:
     """SIGTERM in the middle of a long solve (compiled search or solver library): exit 130 within seconds,
@@ -199,7 +214,14 @@ def test_sigterm_stops_long_solves(tmp_path: Path, args: list[str]) -> None:
     argv = [sys.executable, "-m", "rdp", "solve", *args, "--time-limit", "120", "--json", str(out)]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         time.sleep(6)  # past start-up and model building: the search is running
+        children = _children_of(proc.pid)
         err = _terminate_running(proc)
     assert proc.returncode == ExitCode.INTERRUPTED, err
+    if "--threads" in args:
+        assert children, "the parallel search started no worker processes"
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()], "worker processes outlived the solve"
     assert "Traceback" not in err and "SystemError" not in err, err
     assert not out.exists()

@@ -336,3 +336,25 @@ def replace_config(cfg: FrontierConfig, **changes: object) -> FrontierConfig:
 def test_parallel_config_validation(bad: dict) -> None:
     with pytest.raises(InvalidArgument):
         FrontierConfig(pmf=load_pmf("cooccur3"), width=2, k=1, **bad)
+
+
+@pytest.mark.parametrize("workers,threads,expected", [(1, None, None), (2, None, 1), (2, 3, 3)])
+def test_parallel_points_get_one_thread_each(monkeypatch: pytest.MonkeyPatch, workers: int, threads: int | None,
+                                             expected: int | None) -> None:
+    """Grid points run side by side get one solver thread each unless ``threads`` says otherwise (a solver's
+    default may use every core, e.g. the branch-and-bound's worker processes)."""
+    import rdp_exact.frontier as fr
+    import rdp_exact.solvers as solvers
+
+    seen: list[int | None] = []
+    real = solvers.solve
+
+    def spy(problem, solver="auto", **kw):  # noqa: ANN001, ANN202
+        seen.append(kw.get("threads"))
+        return real(problem, solver, **kw)
+
+    monkeypatch.setattr(solvers, "solve", spy)
+    cfg = FrontierConfig(pmf=load_pmf("cooccur3"), width=2, k=2, grid=2, solver="brute", per_k=False,
+                         workers=workers, threads=threads)
+    fr._solve_point(cfg, fr._Point(0, "dstar_k", "distortion"), None)
+    assert seen == [expected]
