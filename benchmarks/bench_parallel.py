@@ -6,9 +6,10 @@ Each instance (n = 12, N = 128, m = 6, k = 2: ``pairs12`` and the sampled ``hier
 families of :mod:`benchmarks.structured`) is solved three times in the same run, canonical (D, R, P) each time:
 
 * ``before``: serial, with the μ bound computed beside the Lagrangian at every node that tunes it and the μ
-  bound's free-vector variant tried at every node that computes it (``bnb_free.LEGACY_BESIDE_LAGRANGE_MAX_N``
+  bound's free-vector variant tried where the search tried it (``bnb_free.LEGACY_BESIDE_LAGRANGE_MAX_N``
   and ``bnb_free.FREE_VECTOR_MU_MAX_N`` raised to 16: the bound families of the search as it was; the
-  Lagrangian's best multipliers are no longer evaluated twice in either variant);
+  kernels are today's in every variant: errors by table lookup, the superset charge by insertion, the
+  Lagrangian's best multipliers evaluated once);
 * ``serial``: serial, the default bound families (``threads=1``);
 * ``parallel``: the default, subtrees below depth ``bnb_parallel.SPLIT_DEPTH`` on ``--workers`` forked
   processes (default 2, this machine's cores).

@@ -103,7 +103,7 @@ import itertools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,11 @@ import numpy as np
 from rdp_exact.errors import InvalidArgument
 from rdp_exact.problem import TOL, Problem, Solution, Status, relative_gap, within_budgets
 from rdp_exact.sae import CombinatorialSAE
+from rdp_exact.solvers import bnb_parallel
+from rdp_exact.solvers.bnb_state import FLOAT_SLACK
+from rdp_exact.solvers.bnb_state import Stats as _Stats
+from rdp_exact.solvers.bnb_state import Timeout as _Timeout
+from rdp_exact.solvers.bnb_state import TooManyTies as _TooManyTies
 from rdp_exact.solvers.brute import _version  # the rdp package version: this method ships with rdp
 from rdp_exact.solvers.candidates import candidate_atoms, poly_weight
 from rdp_exact.solvers.info import BnbInfo, from_mapping
@@ -137,12 +142,12 @@ CHARGE = True
 #: (1.34× faster), ``pairs12`` 1.07×, ``chain`` 0.96× (same nodes), ``hier`` 0.86×.
 LAG_MIN_R = 2
 #: Largest n at which nodes that tune the Lagrangian also compute the μ bound as a second family. At n = 12 it
-#: cost more than it pruned (benchmarks/bench_parallel.py, without it: ``blocks`` 1.25×, ``hier`` 1.28×,
-#: ``chain`` 1.06×, ``pairs12`` 1.05× faster, 0–20 % more nodes).
+#: cost more than it pruned (benchmarks/bench_parallel.py, "serial / before": ``blocks``, ``hier``, ``pairs12``
+#: faster without it, with 0–16 % more nodes).
 LEGACY_BESIDE_LAGRANGE_MAX_N = 10
 #: Largest n at which the μ bound also tries its free-vector variant (a 2^n × N table per node): on the sampled
 #: n = 12 ``chain`` pmf (μ bound after the rank-one fixing) it never won, and skipping it visits the same 8,038
-#: nodes 3.8× faster (benchmarks/bench_parallel.py).
+#: nodes about 4× faster (benchmarks/bench_parallel.py, "serial / before").
 FREE_VECTOR_MU_MAX_N = 10
 #: Subgradient iterations per compiled call between two reads of the clock.
 LAG_CHUNK = 5
@@ -160,8 +165,6 @@ RANK_ONE_MAX_S = 3.0
 RANK_ONE_MU_ATOMS = 128
 #: Local-search restarts without improvement before the incumbent search stops early.
 MAX_STALE_RESTARTS = 15
-#: Slack added to float comparisons of D (sums of products of probabilities and small integers).
-FLOAT_SLACK = 1e-12
 #: ``auto``'s fallback range (used only when bench-results/solver_choice.json has no measurement for the
 #: query kind, see :mod:`rdp_exact.solvers.auto`): below n = 5 the MILP and brute force finish in well under a
 #: second; from n = 5 to 16 the branch-and-bound proved every min-D instance the plain MILP proved, faster
@@ -208,14 +211,6 @@ def applies(problem: Problem) -> bool:
     return ((1 << pmf.n) - 1) * pmf.support_size <= MAX_CELLS
 
 
-class _Timeout(Exception):
-    pass
-
-
-class _TooManyTies(Exception):
-    pass
-
-
 @dataclass
 class _Record:
     D: float
@@ -224,16 +219,6 @@ class _Record:
     atoms: tuple[int, ...]
     """Atom bitmasks, sorted."""
     code: dict[int, tuple[int, ...]]
-
-
-@dataclass
-class _Stats:
-    nodes: int = 0
-    evaluated: int = 0
-    records: int = 0
-    incumbent_D: float | None = None
-    incumbent_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Search:
@@ -625,7 +610,7 @@ class _Search:
             # is in no improving completion of F, so it also leaves every descendant's allowed list
             cnt_lb = np.maximum(cnt_lb, self._global_child_bound(base_l, w_l, r))
             if self.n <= LEGACY_BESIDE_LAGRANGE_MAX_N and np.any(cnt_lb <= lim):
-                families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
+                families.append(self._legacy_bound(F, cand, kF, eF, eA, r, beside_lagrange=True))
         else:
             families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         order, lb = self._combined_windows(families, r, lim)
@@ -691,8 +676,10 @@ class _Search:
         eF: np.ndarray,
         eA: np.ndarray,
         r: int,
+        beside_lagrange: bool = False,
     ) -> tuple[float, np.ndarray]:
-        """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ)."""
+        """The μ-convexified bound (module docstring): (D(F) − base_μ, w_μ). Beside the Lagrangian (which covers
+        the free vectors itself) the free-vector variant is not tried from n = 11."""
         from rdp_exact.solvers import bnb_kernel as bk
 
         # r = 2: the children are cheap leaf evaluations, so spend little on the bound
@@ -701,7 +688,7 @@ class _Search:
         # bound (a) (k ≥ 2: half credits for patterns with ≥ 2 new atoms; k = 1: the exact credits), compiled
         indptr, ev, val = bk.credit_entries(eFc, eA, self.helpful, self.outside, cand, self.k >= 2)
         phi_a, w, base = bk.mu_bound(self.pi, eFc, indptr, ev, val, r, iters)
-        if self.k >= 2 and r >= 3 and self.n <= FREE_VECTOR_MU_MAX_N:
+        if self.k >= 2 and r >= 3 and self.n <= FREE_VECTOR_MU_MAX_N and not (beside_lagrange and self.n > 10):
             # bound (b): free vectors for the patterns with ≥ 2 new atoms
             c = np.maximum(eF[None, :] - eA, 0.0)
             G = np.maximum(eF[None, :].astype(np.float32) - self.hamming, 0.0)
@@ -977,7 +964,6 @@ def solve(
     a width below ``bnb_parallel.MIN_WIDTH``, or a ``node_limit`` run serially. The answer does not depend on
     it; the node count may.
     """
-    from rdp_exact.solvers import bnb_parallel
     if not applies(problem):
         raise InvalidArgument(
             "the bnb method needs the free class, integer coefficients, min distortion, "
@@ -1037,7 +1023,7 @@ def solve(
                 raise _Timeout
         workers = 1 if node_limit is not None else bnb_parallel.workers_for(search, threads)
         if workers > 1:
-            bnb_parallel.run(search, workers)
+            bnb_parallel.run(search, workers, MAX_RECORDS)
         else:
             search.run()
         completed = True

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from rdp_exact.problem import TOL
-from rdp_exact.solvers import bnb_free as bf
+from rdp_exact.solvers import bnb_state as bs
 
 #: The depth whose subtrees become tasks (the coordinator searches above it).
 SPLIT_DEPTH = 2
@@ -113,13 +113,13 @@ def _worker_init() -> None:
 def _run_task(task: Task) -> TaskResult:
     """Search one subtree in a worker (module docstring)."""
     s = _SEARCH
-    s.stats = bf._Stats()
+    s.stats = bs.Stats()
     s.records, s.stack_lb, s.path_lb = [], [], []
     s.root_entered, s.interrupt_bound = False, None
     s.best_set, s.best_set_D = (), math.inf
     s.sync()
     out = TaskResult()
-    if task.bound > s.best + TOL + bf.FLOAT_SLACK:
+    if task.bound > s.best + TOL + bs.FLOAT_SLACK:
         return out  # pruned by an incumbent found since the task was made
     if s.deadline is not None and time.perf_counter() > s.deadline:
         out.interrupted, out.unexplored = True, task.bound
@@ -128,23 +128,24 @@ def _run_task(task: Task) -> TaskResult:
     resid = [Q for Q in s._subsets(task.F, s.k - 1) if Q]
     try:
         s._visit(task.F, task.cand, kb, kF, resid, task.H, task.lam)
-    except bf._Timeout:
+    except bs.Timeout:
         out.interrupted = True
         # set when the limit was met, before the DFS stack unwound: every pending subtree's bound, or the
         # incumbent or the counting floor when lower (module docstring)
         out.unexplored = max(task.bound, -math.inf if s.interrupt_bound is None else s.interrupt_bound)
-    except bf._TooManyTies:
+    except bs.TooManyTies:
         out.too_many_ties = True
     out.nodes, out.evaluated = s.stats.nodes, s.stats.evaluated
     out.records, out.best_D, out.best_set = s.records, s.best_set_D, s.best_set
     return out
 
 
-def run(search: Any, workers: int) -> dict[str, Any]:
+def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
     """Run ``search`` (set up: symmetry, incumbent, fixing) with ``workers`` forked processes; on return the
     search holds the merged incumbent, records and node counts, as after :meth:`bnb_free._Search.run`.
-    Raises ``bnb_free._Timeout`` (``search.interrupt_bound`` set) or ``bnb_free._TooManyTies`` as the serial
-    search does. Returns what it measured (``parallel_workers``, ``parallel_tasks``)."""
+    Raises :class:`~rdp_exact.solvers.bnb_state.Timeout` (``search.interrupt_bound`` set) or
+    :class:`~rdp_exact.solvers.bnb_state.TooManyTies` (more than ``max_records`` near-optimal sets) as the
+    serial search does. Returns what it measured (``parallel_workers``, ``parallel_tasks``)."""
     global _SEARCH
     ctx = mp.get_context("fork")
     search.shared = ctx.Value("d", search.best)
@@ -158,7 +159,7 @@ def run(search: Any, workers: int) -> dict[str, Any]:
                 pool.apply_async(_run_task, (Task(F, cand, H, lam, bound),)))
             try:
                 search.run()  # the levels above the split; the subtrees below it go to the workers as found
-            except bf._Timeout:
+            except bs.Timeout:
                 interrupted = True
             finally:
                 search.emit = None
@@ -183,10 +184,10 @@ def run(search: Any, workers: int) -> dict[str, Any]:
         search.best, search.found = min(search.best, search.best_set_D), True
     info = {"parallel_workers": workers, "parallel_tasks": len(results)}
     search.stats.extra["parallel"] = info
-    if too_many or len(search.records) > bf.MAX_RECORDS:
-        raise bf._TooManyTies
+    if too_many or len(search.records) > max_records:
+        raise bs.TooManyTies
     if interrupted or any(r.interrupted for r in results):
-        floor = max(0.0, search.counting_floor() - bf.FLOAT_SLACK)
-        search.interrupt_bound = max(floor, min(search.best, *unexplored) - bf.FLOAT_SLACK)
-        raise bf._Timeout
+        floor = max(0.0, search.counting_floor() - bs.FLOAT_SLACK)
+        search.interrupt_bound = max(floor, min(search.best, *unexplored) - bs.FLOAT_SLACK)
+        raise bs.Timeout
     return info

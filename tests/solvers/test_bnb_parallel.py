@@ -98,7 +98,7 @@ def test_interrupted_workers_give_a_valid_bound(split: int, node_limit: int,
     search = bnb_free._Search(problem, None, node_limit=node_limit)
     search.local_search(0.2)
     with pytest.raises(bnb_free._Timeout):
-        bnb_parallel.run(search, 2)
+        bnb_parallel.run(search, 2, bnb_free.MAX_RECORDS)
     assert search.interrupt_bound is not None
     assert search.interrupt_bound <= ref.distortion + 1e-12
     assert search.best >= ref.distortion - 1e-12
