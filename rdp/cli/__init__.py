@@ -81,6 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rdp: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except SystemError as exc:
+        # a signal's KeyboardInterrupt raised while a compiled (numba) kernel returns reaches us wrapped, at
+        # times twice (the dispatcher's and its unpickler's SystemError)
+        cause: BaseException | None = exc
+        for _ in range(8):
+            cause = cause.__cause__ or cause.__context__ if cause is not None else None
+            if isinstance(cause, KeyboardInterrupt):
+                print("rdp: interrupted", file=sys.stderr)
+                return ExitCode.INTERRUPTED
+        raise
     if rc == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130) inside a command
         print("rdp: interrupted", file=sys.stderr)
     return int(rc or 0)

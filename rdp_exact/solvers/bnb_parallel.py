@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import queue
 import signal
 import time
 from dataclasses import dataclass, field
@@ -105,7 +106,7 @@ def workers_for(search: Any, threads: int | None) -> int:
 
 def _worker_init() -> None:
     """A worker leaves signals to the coordinator: SIGINT (Ctrl-C reaches the whole process group) is ignored and
-    SIGTERM, which the coordinator's pool sends to stop it, ends it at once (not the handler it inherited)."""
+    SIGTERM ends it at once (not the handler it inherited); the coordinator kills it when it stops early."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -140,33 +141,81 @@ def _run_task(task: Task) -> TaskResult:
     return out
 
 
+def _worker_loop(tasks: Any, results: Any) -> None:
+    """A worker: search tasks until the ``None`` sentinel; an error comes back as its text."""
+    _worker_init()
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        try:
+            results.put(_run_task(task))
+        except Exception:  # pragma: no cover - a bug: the coordinator raises it
+            import traceback
+
+            results.put(traceback.format_exc())
+
+
 def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
     """Run ``search`` (set up: symmetry, incumbent, fixing) with ``workers`` forked processes; on return the
     search holds the merged incumbent, records and node counts, as after :meth:`bnb_free._Search.run`.
     Raises :class:`~rdp_exact.solvers.bnb_state.Timeout` (``search.interrupt_bound`` set) or
     :class:`~rdp_exact.solvers.bnb_state.TooManyTies` (more than ``max_records`` near-optimal sets) as the
-    serial search does. Returns what it measured (``parallel_workers``, ``parallel_tasks``)."""
+    serial search does. Returns what it measured (``parallel_workers``, ``parallel_tasks``).
+
+    The workers are plain processes fed by a queue (no pool handshake): on any exception in the coordinator,
+    Ctrl-C and SIGTERM included, they are killed at once and the exception propagates."""
     global _SEARCH
     ctx = mp.get_context("fork")
     search.shared = ctx.Value("d", search.best)
     search.split_depth = SPLIT_DEPTH
+    tasks, done = ctx.Queue(), ctx.Queue()
+    tasks.cancel_join_thread()  # tasks left unread when the search stops must not hold up the exit
     _SEARCH = search
+    procs = [ctx.Process(target=_worker_loop, args=(tasks, done), daemon=True) for _ in range(workers)]
     interrupted = False
+    sent = 0
+    results: list[TaskResult] = []
+
+    def emit(F: tuple[int, ...], cand: np.ndarray, H: np.ndarray | None, lam: np.ndarray | None,
+             bound: float) -> None:
+        nonlocal sent
+        tasks.put(Task(F, cand, H, lam, bound))
+        sent += 1
+
     try:
-        with ctx.Pool(workers, initializer=_worker_init) as pool:  # forked now: the workers hold the search as set up so far
-            handles = []
-            search.emit = lambda F, cand, H, lam, bound: handles.append(
-                pool.apply_async(_run_task, (Task(F, cand, H, lam, bound),)))
+        for p in procs:
+            p.start()  # forked now: the workers hold the search as set up so far
+        search.emit = emit
+        try:
+            search.run()  # the levels above the split; the subtrees below it go to the workers as found
+        except bs.Timeout:
+            interrupted = True
+        finally:
+            search.emit = None
+        for _ in procs:
+            tasks.put(None)
+        while len(results) < sent:
             try:
-                search.run()  # the levels above the split; the subtrees below it go to the workers as found
-            except bs.Timeout:
-                interrupted = True
-            finally:
-                search.emit = None
-            results = [h.get() for h in handles]
+                res = done.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    raise RuntimeError("the branch-and-bound's worker processes ended early") from None
+                continue
+            if isinstance(res, str):  # pragma: no cover - a bug in a worker
+                raise RuntimeError(f"a branch-and-bound worker failed:\n{res}")
+            results.append(res)
+    except BaseException:
+        for p in procs:
+            if p.pid is not None:
+                p.kill()
+        raise
     finally:
         _SEARCH = None
         search.shared = None
+        for p in procs:
+            if p.pid is not None:
+                p.join(timeout=5.0)
     # what the coordinator itself left (its pending siblings or its root's bound, taken when the limit was met)
     own = search.interrupt_bound if interrupted else math.inf
     unexplored = [-math.inf if own is None else own]

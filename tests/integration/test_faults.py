@@ -225,3 +225,34 @@ def test_sigterm_stops_long_solves(tmp_path: Path, args: list[str]) -> None:
     assert not [c for c in children if Path(f"/proc/{c}").exists()], "worker processes outlived the solve"
     assert "Traceback" not in err and "SystemError" not in err, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_interrupt_wrapped_by_a_compiled_kernel_is_an_interrupt(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str], depth: int) -> None:
+    """A signal's KeyboardInterrupt raised while a numba kernel returns reaches the CLI wrapped in one or two
+    SystemErrors; it exits 130 like any interrupt. Any other SystemError is not swallowed."""
+    import rdp_exact.solvers as solvers
+
+    def interrupted(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        try:
+            raise KeyboardInterrupt("signal SIGTERM")
+        except KeyboardInterrupt as ki:
+            exc: BaseException = ki
+            for _ in range(depth):
+                try:
+                    raise SystemError("CPUDispatcher returned a result with an exception set") from exc
+                except SystemError as se:
+                    exc = se
+            raise exc from exc.__cause__
+
+    monkeypatch.setattr(solvers, "solve", interrupted)
+    assert main(["solve", "cooccur3", "--width", "2", "--k", "1", "-q"]) == ExitCode.INTERRUPTED
+    assert "rdp: interrupted" in capsys.readouterr().err
+
+    def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise SystemError("unrelated")
+
+    monkeypatch.setattr(solvers, "solve", broken)
+    with pytest.raises(SystemError, match="unrelated"):
+        main(["solve", "cooccur3", "--width", "2", "--k", "1", "-q"])
