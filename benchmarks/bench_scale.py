@@ -109,6 +109,7 @@ def run_bnb(spec: str, m: int, k: int, limit: float, options: dict[str, Any] | N
         "R": sol.rate if sol.sae is not None else None, "P": sol.poly if sol.sae is not None else None,
         "nodes": info.nodes, "root_bound": info.root_bound, "root_gap": info.root_gap,
         "group_order": info.symmetry_group_order, "heuristic_s": info.heuristic_s,
+        "workers": info.parallel_workers or 1,
         "atoms": sorted(int(a) for a in sol.sae.atoms if a) if sol.sae is not None else None,
         "load_before": load0, "load_after": _load(),
     }
@@ -202,15 +203,15 @@ def to_markdown(res: dict[str, Any]) -> str:
         lines += ["", f"Note: {meta['merged']}."]
     if res.get("targets"):
         lines += ["", "## Targets (B&B canonical D, R, P vs the plain candidate-atom MILP in the same run)", "",
-                  "| instance | n | N | m | B&B status | B&B wall s | D | R | P | nodes | root gap | MILP D-proof s "
-                  "| MILP status (limit s) | ratio MILP/B&B | target | met | load |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| instance | n | N | m | B&B status | B&B wall s | workers | D | R | P | nodes | root gap "
+                  "| MILP D-proof s | MILP status (limit s) | ratio MILP/B&B | target | met | load |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for t in res["targets"]:
             b, mp = t["bnb"], t.get("milp") or {}
             lines.append(
                 f"| {t['name']} | {b['n']} | {b['N']} | {b['m']} | {b['status']} | {f(b['wall_s'], '.2f')} "
-                f"| {f(b['D'], '.6f')} | {f(b['R'], '.6f')} | {f(b['P'], '.6f')} | {f(b['nodes'], 'd')} "
-                f"| {f(t.get('root_gap'), '.3f')} | {f(mp.get('D_proof_s'), '.1f')} "
+                f"| {b.get('workers', '–')} | {f(b['D'], '.6f')} | {f(b['R'], '.6f')} | {f(b['P'], '.6f')} "
+                f"| {f(b['nodes'], 'd')} | {f(t.get('root_gap'), '.3f')} | {f(mp.get('D_proof_s'), '.1f')} "
                 f"| {mp.get('status', '–')} ({f(mp.get('limit_s'), 'g')}) | {t.get('ratio_text', '–')} "
                 f"| {t['target_text']} | {'**met**' if t['met'] else 'not met'} "
                 f"| {f(b['load_before'], '.1f')}/{f(b['load_after'], '.1f')} |"
@@ -229,13 +230,14 @@ def to_markdown(res: dict[str, Any]) -> str:
     if res.get("structured"):
         lines += ["", f"## Structured pmfs without symmetry (n = 12, N = 128, m = 6, k = 2; B&B limit "
                   f"{meta.get('structured_limit_s', 0):g} s)", "",
-                  "| family | B&B status | B&B wall s | D | bound | R | P | nodes | root gap | MILP D-proof s "
-                  "| MILP status (limit s) | ratio MILP/B&B | load |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| family | B&B status | B&B wall s | workers | D | bound | R | P | nodes | root gap "
+                  "| MILP D-proof s | MILP status (limit s) | ratio MILP/B&B | load |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for t in res["structured"]:
             b, mp = t["bnb"], t.get("milp") or {}
             lines.append(
-                f"| {t['name']} | {b['status']} | {f(b['wall_s'], '.2f')} | {f(b['D'], '.6f')} "
+                f"| {t['name']} | {b['status']} | {f(b['wall_s'], '.2f')} | {b.get('workers', '–')} "
+                f"| {f(b['D'], '.6f')} "
                 f"| {f(b['bound'], '.6f')} | {f(b['R'], '.6f')} | {f(b['P'], '.6f')} | {f(b['nodes'], 'd')} "
                 f"| {f(b['root_gap'], '.3f')} | {f(mp.get('D_proof_s'), '.1f')} "
                 f"| {mp.get('status', '–')} ({f(mp.get('limit_s'), 'g')}) | {t.get('ratio_text', '–')} "
@@ -252,12 +254,13 @@ def to_markdown(res: dict[str, Any]) -> str:
             )
     if res.get("scaling"):
         lines += ["", f"## Scaling (B&B, limit {meta['limit_s']:g} s per instance, m = n/2, k = 2)", "",
-                  "| family | n | N | m | status | wall s | D | bound | gap | root gap | nodes | |G| | load |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| family | n | N | m | status | wall s | workers | D | bound | gap | root gap | nodes | |G| "
+                  "| load |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in res["scaling"]:
             lines.append(
                 f"| {r['name']} | {r['n']} | {r['N']} | {r['m']} | {r['status']} | {f(r['wall_s'], '.2f')} "
-                f"| {f(r['D'], '.6f')} | {f(r['bound'], '.6f')} | {f(_gap(r['D'], r['bound']), '.3f')} "
+                f"| {r.get('workers', '–')} | {f(r['D'], '.6f')} | {f(r['bound'], '.6f')} | {f(_gap(r['D'], r['bound']), '.3f')} "
                 f"| {f(r['root_gap'], '.3f')} | {f(r['nodes'], 'd')} | {f(r['group_order'], 'd')} "
                 f"| {f(r['load_before'], '.1f')}/{f(r['load_after'], '.1f')} |"
             )

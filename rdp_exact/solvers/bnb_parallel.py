@@ -7,7 +7,10 @@ hands the node over as a task instead: its chosen atoms F, its allowed atoms, it
 parent's multipliers and a bound valid for every set in its subtree (the child's own bound, its order-free
 bound and every ancestor's node bound). A worker — a fork of the coordinator, so it holds the search's tables
 without copying them — rebuilds the node's keyed errors from F, searches the subtree depth first exactly as the
-serial search would, and returns its nodes, its near-optimal records and its best set.
+serial search would, and returns its nodes, its near-optimal records and its best set. The coordinator keeps at
+most :data:`BACKLOG_PER_WORKER` unfinished tasks per worker: beyond that it waits for results (watching the time
+limit and the shared incumbent, and dropping a waiting subtree that the incumbent has since pruned), so its own
+search does not take cores from the workers and a stop never leaves a long queue to drain.
 
 **Why the answer is the serial one.** Every pruning decision compares a valid bound with the incumbent a
 process knows. The shared incumbent (:class:`multiprocessing.Value`, lowered under its lock, read at every
@@ -50,6 +53,9 @@ MAX_DEFAULT_WORKERS = 8
 #: Parallel only from this many candidate atoms and this width (smaller searches finish before a fork pays).
 MIN_ATOMS = 256
 MIN_WIDTH = 4
+#: Most tasks queued but not yet finished, per worker: the coordinator waits (and watches the time limit)
+#: while this many are outstanding, so a stop never leaves a long queue for the workers to drain.
+BACKLOG_PER_WORKER = 4
 
 _SEARCH: Any = None  # the coordinator's search object, inherited by the forked workers
 
@@ -177,9 +183,30 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
     sent = 0
     results: list[TaskResult] = []
 
+    backlog = BACKLOG_PER_WORKER * workers
+
+    def receive(timeout: float) -> None:
+        """Take one finished task's result, waiting at most ``timeout`` seconds."""
+        try:
+            res = done.get(timeout=timeout)
+        except queue.Empty:
+            if not any(p.is_alive() for p in procs):
+                raise RuntimeError("the branch-and-bound's worker processes ended early") from None
+            return
+        if isinstance(res, str):  # pragma: no cover - a bug in a worker
+            raise RuntimeError(f"a branch-and-bound worker failed:\n{res}")
+        results.append(res)
+
     def emit(F: tuple[int, ...], cand: np.ndarray, H: np.ndarray | None, lam: np.ndarray | None,
              bound: float) -> None:
         nonlocal sent
+        while sent - len(results) >= backlog:
+            receive(0.05)
+            # the limit and the workers' incumbent, while waiting; a Timeout here leaves this child pending
+            # on the coordinator's stack (its bound is in the search's pending bound)
+            search._check_time()
+            if bound > search.best + TOL + bs.FLOAT_SLACK:
+                return  # pruned by an incumbent found while waiting
         tasks.put(Task(F, cand, H, lam, bound))
         sent += 1
 
@@ -196,15 +223,7 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
         for _ in procs:
             tasks.put(None)
         while len(results) < sent:
-            try:
-                res = done.get(timeout=1.0)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    raise RuntimeError("the branch-and-bound's worker processes ended early") from None
-                continue
-            if isinstance(res, str):  # pragma: no cover - a bug in a worker
-                raise RuntimeError(f"a branch-and-bound worker failed:\n{res}")
-            results.append(res)
+            receive(1.0)
     except BaseException:
         for p in procs:
             if p.pid is not None:

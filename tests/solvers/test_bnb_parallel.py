@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,37 @@ def test_interrupted_workers_give_a_valid_bound(split: int, node_limit: int,
     assert search.interrupt_bound <= ref.distortion + 1e-12
     assert search.best >= ref.distortion - 1e-12
     assert search.stats.extra["parallel"]["parallel_workers"] == 2
+
+
+@pytest.mark.parametrize("spec,m,k", [CASES[1], CASES[4]])
+def test_throttled_coordinator_gives_the_serial_answer(small_parallel: None, monkeypatch: pytest.MonkeyPatch,
+                                                       spec: str, m: int, k: int) -> None:
+    """With one outstanding task per worker the coordinator waits between tasks (and drops those that the
+    workers' incumbent prunes meanwhile): the answer is still the serial one."""
+    monkeypatch.setattr(bnb_parallel, "BACKLOG_PER_WORKER", 1)
+    problem = Problem(_pmf(spec), m, k)
+    serial = bnb_free.solve(problem, time_limit=60, threads=1, options={"heuristic": False})
+    par = bnb_free.solve(problem, time_limit=60, threads=2, options={"heuristic": False})
+    assert par.info.parallel_workers == 2
+    assert serial.status is par.status is Status.OPTIMAL
+    assert (par.distortion, par.rate, par.poly) == pytest.approx((serial.distortion, serial.rate, serial.poly),
+                                                                 abs=1e-12)
+    assert par.sae.atoms == serial.sae.atoms
+
+
+def test_time_limit_is_kept_with_many_pending_subtrees() -> None:
+    """A search whose coordinator finds subtrees far faster than the workers close them (weak bounds, no
+    symmetry) stops near its limit: the queue never holds more than a few tasks per worker to drain."""
+    problem = Problem(from_spec("random:n=10,support=64,seed=1"), 5, 2)
+    # compile the kernels first (a fresh numba cache takes longer than the limit)
+    bnb_free.solve(problem, time_limit=120, threads=1, options={"node_limit": 3})
+    t0 = time.perf_counter()
+    sol = bnb_free.solve(problem, time_limit=4.0, threads=2)
+    wall = time.perf_counter() - t0
+    assert sol.info.parallel_workers == 2
+    assert sol.status is Status.LIMIT
+    assert sol.bound <= sol.objective + 1e-12
+    assert wall < 4.0 + 6.0  # local search and LP are inside the limit; the rest is the stop itself
 
 
 def test_time_limit_is_never_optimal(small_parallel: None) -> None:
