@@ -69,6 +69,7 @@ class Task:
     H: np.ndarray | None
     lam: np.ndarray | None
     bound: float
+    r1: tuple[float, np.ndarray] | None = None
 
 
 @dataclass
@@ -123,6 +124,7 @@ def _run_task(task: Task) -> TaskResult:
     s.stats = bs.Stats()
     s.records, s.stack_lb, s.path_lb = [], [], []
     s.root_entered, s.interrupt_bound = False, None
+    s.r1_lp = None  # the coordinator's LP is not this process's to use: tasks carry the terms they need
     s.best_set, s.best_set_D = (), math.inf
     s.sync()
     out = TaskResult()
@@ -134,7 +136,7 @@ def _run_task(task: Task) -> TaskResult:
     kF, kb = s._keys_from_scratch(task.F, task.cand)
     resid = [Q for Q in s._subsets(task.F, s.k - 1) if Q]
     try:
-        s._visit(task.F, task.cand, kb, kF, resid, task.H, task.lam)
+        s._visit(task.F, task.cand, kb, kF, resid, task.H, task.lam, task.r1)
     except bs.Timeout:
         out.interrupted = True
         # set when the limit was met, before the DFS stack unwound: every pending subtree's bound, or the
@@ -198,7 +200,7 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
         results.append(res)
 
     def emit(F: tuple[int, ...], cand: np.ndarray, H: np.ndarray | None, lam: np.ndarray | None,
-             bound: float) -> None:
+             bound: float, r1: tuple[float, np.ndarray] | None = None) -> None:
         nonlocal sent
         while sent - len(results) >= backlog:
             receive(0.05)
@@ -207,7 +209,7 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
             search._check_time()
             if bound > search.best + TOL + bs.FLOAT_SLACK:
                 return  # pruned by an incumbent found while waiting
-        tasks.put(Task(F, cand, H, lam, bound))
+        tasks.put(Task(F, cand, H, lam, bound, r1))
         sent += 1
 
     try:

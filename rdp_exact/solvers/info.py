@@ -78,6 +78,11 @@ class BnbInfo(SolverInfo):
     """Seconds spent in it."""
     rank_one_excluded: int | None = None
     """Candidate atoms it proved to be in no atom set with D ≤ incumbent + TOL (dropped before the search)."""
+    rank_one_nodes: int | None = None
+    """Search nodes at which that LP was re-solved with the node's atoms forced in (its duals then bound the
+    node's subtree; :data:`rdp_exact.solvers.bnb_free.RANK_ONE_FORCE_DEPTH`)."""
+    rank_one_node_s: float | None = None
+    """Seconds those re-solves took in all."""
     candidate_atoms_kept: int | None = None
     """Candidate atoms left for the search after that fixing."""
     parallel_workers: int | None = None

@@ -57,6 +57,11 @@ RC_TOL = 1e-9
 #: it does not, the gap is still 0.25–2 after 0.5 s and 0.1–0.6 after 2.5 s).
 ABORT_AFTER_S = 0.5
 ABORT_GAP = 0.1
+#: ... but only over more than this many candidate atoms (n ≥ 11): over fewer the LP converges within the root's
+#: share (``random:n=10,support=64``, m = 5: 2.4 s, bound 1.54 of D* = 1.74, where it stood at 1.36 after 0.5 s)
+#: and its terms bound every node of the search (:data:`rdp_exact.solvers.bnb_free.RANK_ONE_FAMILY`), so it pays
+#: without excluding an atom.
+ABORT_MIN_ATOMS = 1023
 #: Safety margin (absolute) added before an atom is excluded: covers floating-point error in L.
 EXCLUDE_MARGIN = 1e-9
 
@@ -78,6 +83,12 @@ class RankOneResult:
     seconds: float
     aborted: bool = False
     """Whether it gave up early because the bound was too far below the incumbent (see :meth:`RankOneLP.solve`)."""
+    const: float = -np.inf
+    """The constant of the best multipliers' bound: D(T) ≥ const + Σ_{A∈T} ρ(A) for every atom set T, |T| ≤ m."""
+    rho: np.ndarray | None = None
+    """[M] ρ(A) ≤ 0 at the best multipliers (see :meth:`RankOneLP.terms`)."""
+    lp: RankOneLP | None = None
+    """The LP itself (:func:`root_fixing`), for re-solves at search nodes (:func:`forced_terms`)."""
 
 
 def _pieces(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -128,6 +139,11 @@ class RankOneLP:
         self.n_cols = 0
         self._add_entries(np.flatnonzero(self.X.reshape(-1) > 0.5))
         self.columns = 0
+        #: LP columns of each atom (for the forcing rows of :meth:`forced_terms`).
+        self.atom_cols: dict[int, list[int]] = {}
+        #: Forcing row of each atom ever forced (Σ of its columns ≥ 1 while forced, free otherwise).
+        self.force_rows: dict[int, int] = {}
+        self.forced_now: dict[int, bool] = {}
 
     def _add_entries(self, entries: np.ndarray) -> None:
         """Add the err variables (cost π_S) and the k piece rows of the given entries S·n + i."""
@@ -160,7 +176,7 @@ class RankOneLP:
             self._add_entries(np.unique(np.concatenate(ents)))
         starts, idx, val, cost = [], [], [], []
         nz = 0
-        for U, e in zip(users, ents, strict=True):
+        for a, U, e in zip(atoms.tolist(), users, ents, strict=True):
             U = np.asarray(U, dtype=np.int64)
             c = 0.0
             if self.fold:  # a covered x = 0 entry costs π_S per unit of z, in the column's cost (no rows)
@@ -168,8 +184,9 @@ class RankOneLP:
                 e = e[ones[e]]
             rows = self.first_row[e][:, None] + np.arange(self.k)[None, :]
             coef = -self.slope.reshape(self.E, self.k)[e]
-            r = np.concatenate([rows.reshape(-1), U, [self.N]])
-            v = np.concatenate([coef.reshape(-1), np.ones(U.size), [1.0]])
+            fr = [self.force_rows[a]] if a in self.force_rows else []
+            r = np.concatenate([rows.reshape(-1), U, [self.N], fr])
+            v = np.concatenate([coef.reshape(-1), np.ones(U.size), [1.0], np.ones(len(fr))])
             starts.append(nz)
             idx.append(r)
             val.append(v)
@@ -178,6 +195,8 @@ class RankOneLP:
         cnt = len(starts)
         self.h.addCols(cnt, np.array(cost), np.zeros(cnt), np.ones(cnt), nz, np.array(starts, dtype=np.int32),
                        np.concatenate(idx).astype(np.int32), np.concatenate(val))
+        for j, a in enumerate(atoms.tolist()):
+            self.atom_cols.setdefault(a, []).append(self.n_cols + j)
         self.n_cols += cnt
         self.columns += cnt
 
@@ -223,11 +242,13 @@ class RankOneLP:
     def solve(self, seconds: float, ub: float = np.inf) -> RankOneResult:
         """Column generation for at most ``seconds`` (stops early when it converges).
 
-        With an incumbent value ``ub``, it also gives up after :data:`ABORT_AFTER_S` while the bound is still
-        more than :data:`ABORT_GAP` (relative) below ``ub`` and no atom's forced bound exceeds it: then the
-        fixing would drop nothing in the time left (measured, bench-results/bench_rank_one.md)."""
+        With an incumbent value ``ub`` and more than :data:`ABORT_MIN_ATOMS` atoms, it also gives up after
+        :data:`ABORT_AFTER_S` while the bound is still more than :data:`ABORT_GAP` (relative) below ``ub`` and no
+        atom's forced bound exceeds it: then the fixing would drop nothing in the time left (measured,
+        bench-results/bench_rank_one.md)."""
         t0 = time.perf_counter()
         best, best_forced = -np.inf, np.full(self.M, -np.inf)
+        best_terms: tuple[float, np.ndarray | None] = (-np.inf, None)
         rounds, converged, aborted, obj = 0, False, False, np.inf
         while True:
             self.h.run()
@@ -238,6 +259,7 @@ class RankOneLP:
             L, forced = self.lagrangian(d, mu, s)
             if L > best:
                 best, best_forced = L, forced
+                best_terms = self.terms(d, mu, s)
             rc = np.minimum(s, 0.0).sum(axis=1) + sigma  # reduced cost of each atom's best column
             order = np.argsort(rc, kind="stable")[:COLUMNS_PER_ROUND]
             order = order[rc[order] < -RC_TOL]
@@ -248,13 +270,76 @@ class RankOneLP:
             el = time.perf_counter() - t0
             if el > seconds:
                 break
-            if (el > ABORT_AFTER_S and np.isfinite(ub) and ub - best > ABORT_GAP * abs(ub)
+            if (self.M > ABORT_MIN_ATOMS and el > ABORT_AFTER_S and np.isfinite(ub) and ub - best > ABORT_GAP * abs(ub)
                     and not (best_forced > ub).any()):
                 aborted = True
                 break
         return RankOneResult(bound=best, forced=best_forced, lp_objective=obj, rounds=rounds,
                              columns=self.columns, converged=converged, seconds=time.perf_counter() - t0,
-                             aborted=aborted)
+                             aborted=aborted, const=best_terms[0], rho=best_terms[1])
+
+
+def _set_forcing(lp: RankOneLP, atoms: list[int]) -> None:
+    """Make the LP say Σ(columns of A) ≥ 1 for exactly the atoms given. Each atom ever forced keeps its own row
+    (free while not forced) and only row bounds change, so the simplex basis stays valid (a changed matrix
+    coefficient made HiGHS start over: ≈ 1,700 iterations per re-solve instead of a few dozen)."""
+    want = set(atoms)
+    for a, row in lp.force_rows.items():
+        if a not in want and lp.forced_now.get(a):
+            lp.h.changeRowBounds(row, -lp._inf, lp._inf)
+            lp.forced_now[a] = False
+    for a in atoms:
+        if a not in lp.force_rows:
+            cols = np.asarray(lp.atom_cols.get(a, []), dtype=np.int32)
+            lp.h.addRow(-lp._inf, lp._inf, cols.size, cols, np.ones(cols.size))
+            lp.force_rows[a] = lp.n_rows
+            lp.n_rows += 1
+        if not lp.forced_now.get(a):
+            lp.h.changeRowBounds(lp.force_rows[a], 1.0, lp._inf)
+            lp.forced_now[a] = True
+
+
+def forced_terms(lp: RankOneLP, F: list[int], allowed: np.ndarray, r: int, seconds: float, ub: float = np.inf
+                 ) -> tuple[float, float, np.ndarray]:
+    """Re-solve the LP with the atoms F forced in (a row Σ(columns of A) ≥ 1 each, the simplex warm-started from
+    the last basis) by column generation for at most ``seconds``, and return (node bound, const, ρ [M]) at the
+    best multipliers seen, where node bound = const + Σ_{A∈F} ρ(A) + (the r smallest ρ over ``allowed``).
+
+    The terms are the module docstring's Lagrangian at the new duals, so D(T) ≥ const + Σ_{A∈T} ρ(A) holds for
+    every atom set T whatever the solver returned; the node bound bounds every T = F ∪ U, U ⊆ allowed,
+    |U| ≤ r. Forcing only makes the duals fit this node (measured on ``random:n=10,support=64``, m = 5: one forced
+    atom lifts the bound from the root's 1.54 to 1.65–1.74 of D* = 1.7425). Stops early once the node bound
+    exceeds ``ub``. The forcing rows are left in place (released by the next call)."""
+    _set_forcing(lp, list(F))
+    for a in F:
+        if not lp.atom_cols.get(a):
+            inter = lp.X @ lp.bits[a]
+            lp.add_columns(np.array([a], dtype=np.int64), [np.flatnonzero(2 * inter > lp.bits[a].sum())])
+    rows = {a: lp.force_rows[a] for a in F}
+    t0 = time.perf_counter()
+    best = (-np.inf, -np.inf, np.zeros(lp.M))
+    Fl = list(F)
+    while True:
+        lp.h.run()
+        y = np.asarray(lp.h.getSolution().row_dual)
+        d, mu, sigma = lp._duals()
+        s = lp.scores(d, mu)
+        const, rho = lp.terms(d, mu, s)
+        rest = np.sort(rho[allowed])[:r] if allowed.size else np.zeros(0)
+        val = const + float(rho[Fl].sum()) + float(rest.sum())
+        if val > best[0]:
+            best = (val, const, rho)
+        if val > ub:
+            break
+        rc = np.minimum(s, 0.0).sum(axis=1) + sigma
+        for a, row in rows.items():
+            rc[a] -= max(float(y[row]), 0.0)
+        order = np.argsort(rc, kind="stable")[:COLUMNS_PER_ROUND]
+        order = order[rc[order] < -RC_TOL]
+        if order.size == 0 or time.perf_counter() - t0 > seconds:
+            break
+        lp.add_columns(order, [np.flatnonzero(s[a] < 0.0) for a in order.tolist()])
+    return best
 
 
 def seed_columns(lp: RankOneLP, atom_sets: list[tuple[int, ...]]) -> None:
@@ -280,7 +365,8 @@ def root_fixing(indicator: np.ndarray, probs: np.ndarray, atom_bits: np.ndarray,
     seed_columns(lp, [incumbent_set])
     res = lp.solve(seconds, ub=incumbent)
     keep = ~(res.forced > incumbent + tol + EXCLUDE_MARGIN)
+    res.lp = lp
     return res, keep
 
 
-__all__ = ["RankOneLP", "RankOneResult", "root_fixing", "seed_columns"]
+__all__ = ["RankOneLP", "RankOneResult", "forced_terms", "root_fixing", "seed_columns"]

@@ -122,6 +122,34 @@ def test_throttled_coordinator_gives_the_serial_answer(small_parallel: None, mon
     assert par.sae.atoms == serial.sae.atoms
 
 
+@pytest.mark.parametrize("spec,m,k", [CASES[3], CASES[4]])
+def test_tasks_carry_the_rank_one_terms_of_their_node(small_parallel: None, monkeypatch: pytest.MonkeyPatch,
+                                                      spec: str, m: int, k: int) -> None:
+    """With the rank-one LP re-solved at the coordinator's depth-1 nodes, the tasks below carry those terms (the
+    workers bound with them): the answer is brute force's, the atoms the serial search's."""
+    monkeypatch.setattr(bnb_free, "RANK_ONE_FORCE_MIN_ATOMS", 1)
+    monkeypatch.setattr(bnb_parallel, "SPLIT_DEPTH", 2)
+    made: list[bool] = []
+
+    class Task(bnb_parallel.Task):  # pickled under the patched module attribute (workers fork after the patch)
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            made.append(self.r1 is not None)
+
+    Task.__module__, Task.__qualname__ = bnb_parallel.__name__, "Task"
+    monkeypatch.setattr(bnb_parallel, "Task", Task)
+    problem = Problem(_pmf(spec), m, k)
+    ref = brute.solve(problem, time_limit=60, threads=1, options=None)
+    opts = {"rank_one": True, "rank_one_depth": 1}
+    par = bnb_free.solve(problem, time_limit=60, threads=2, options=opts)
+    assert any(made)
+    serial = bnb_free.solve(problem, time_limit=60, threads=1, options=opts)
+    assert par.info.parallel_workers == 2 and par.info.rank_one_nodes
+    assert par.status is Status.OPTIMAL
+    assert (par.distortion, par.rate, par.poly) == pytest.approx((ref.distortion, ref.rate, ref.poly), abs=1e-9)
+    assert par.sae.atoms == serial.sae.atoms
+
+
 def test_time_limit_is_kept_with_many_pending_subtrees() -> None:
     """A search whose coordinator finds subtrees far faster than the workers close them (weak bounds, no
     symmetry) stops near its limit: the queue never holds more than a few tasks per worker to drain."""

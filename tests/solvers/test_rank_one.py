@@ -144,3 +144,78 @@ def test_bnb_rank_one_option_is_checked() -> None:
     problem = Problem(from_spec("random:n=4,support=8,seed=1"), 2, 2)
     with pytest.raises(Exception, match="rank_one"):
         bnb_free.solve(problem, options={"rank_one": "sometimes"})
+    for bad in (-1, 1.5, True):
+        with pytest.raises(Exception, match="rank_one_depth"):
+            bnb_free.solve(problem, options={"rank_one_depth": bad})
+
+
+@pytest.mark.parametrize("spec,m,k", SMALL)
+def test_terms_bound_every_atom_set(spec: str, m: int, k: int) -> None:
+    """The terms behind the bound family of the branch and bound: D(T) ≥ const + Σ_{A∈T} ρ(A) for every set T of
+    at most m atoms, at the LP's duals and at arbitrary nonnegative multipliers."""
+    pmf = from_spec(spec)
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    bits = _bits(pmf, atoms)
+    sets = _all_sets(pmf, bits, m, k)
+    lp = RankOneLP(pmf.indicator, pmf.probs, bits, m, k)
+    seed_columns(lp, [])
+    res = lp.solve(30.0)
+    assert res.rho is not None and res.const == pytest.approx(res.bound - np.sort(res.rho)[:m].sum())
+    rng = np.random.default_rng(1)
+    terms = [(res.const, res.rho)]
+    for _ in range(10):
+        d = rng.exponential(float(rng.choice([0.01, 0.1, 1.0])), lp.R) * (rng.random(lp.R) < 0.7)
+        terms.append(lp.terms(d, rng.exponential(0.05, lp.N)))
+    for const, rho in terms:
+        assert (rho <= 0).all()
+        for T, D in sets:
+            assert const + rho[list(T)].sum() <= D + 1e-12
+
+
+@pytest.mark.parametrize("spec,m,k", [c for c in SMALL if c[1] >= 2])
+def test_forced_terms_bound_every_completion(spec: str, m: int, k: int) -> None:
+    """The LP re-solved with atoms forced in (rank_one.forced_terms): its node bound is ≤ D of every set that
+    contains F and otherwise only allowed atoms, its terms bound every set, it is at least the forced bound
+    of the root's duals, and a forcing is released by the next call (forcing nothing gives the root LP back)."""
+    from rdp_exact.solvers.rank_one import forced_terms
+
+    pmf = from_spec(spec)
+    atoms = candidate_atoms(pmf, helpful_only=True)
+    bits = _bits(pmf, atoms)
+    sets = _all_sets(pmf, bits, m, k)
+    M = len(atoms)
+    lp = RankOneLP(pmf.indicator, pmf.probs, bits, m, k)
+    seed_columns(lp, [])
+    root = lp.solve(30.0)
+    rng = np.random.default_rng(2)
+    cases = [[a] for a in range(M)] + [sorted(rng.choice(M, 2, replace=False).tolist()) for _ in range(4)]
+    for F in cases:
+        if len(F) > m:
+            continue
+        # single atoms: every other atom allowed; pairs: a random allowed list
+        allowed = np.array([a for a in range(M) if a not in F and (len(F) == 1 or rng.random() < 0.8)],
+                           dtype=np.int64)
+        val, const, rho = forced_terms(lp, F, allowed, m - len(F), 30.0)
+        completions = [D for T, D in sets if set(F) <= set(T) and set(T) - set(F) <= set(allowed.tolist())]
+        assert val <= min(completions) + 1e-12, F
+        for T, D in sets:
+            assert const + rho[list(T)].sum() <= D + 1e-12
+        if len(F) == 1:
+            assert val >= root.forced[F[0]] - 1e-7  # the re-solve only tightens the root's forced bound
+    val, const, rho = forced_terms(lp, [], np.arange(M), m, 30.0)
+    assert val == pytest.approx(root.bound, abs=1e-7)
+
+
+@pytest.mark.parametrize("spec,m,k", FIX_CASES[:3])
+def test_bnb_with_node_resolves_equals_brute_force(spec: str, m: int, k: int, monkeypatch: pytest.MonkeyPatch
+                                                   ) -> None:
+    """With the LP re-solved at every node of depth 1 and 2 (forced on at any size), the canonical answer is
+    brute force's."""
+    monkeypatch.setattr(bnb_free, "RANK_ONE_FORCE_MIN_ATOMS", 1)
+    problem = Problem(from_spec(spec), m, k)
+    ref = brute.solve(problem, time_limit=120, threads=1, options=None)
+    sol = bnb_free.solve(problem, time_limit=60, threads=1, options={"rank_one": True, "rank_one_depth": 2})
+    assert sol.status is Status.OPTIMAL
+    assert (sol.distortion, sol.rate, sol.poly) == pytest.approx((ref.distortion, ref.rate, ref.poly), abs=1e-9)
+    assert sorted(a for a in sol.sae.atoms if a) == sorted(a for a in ref.sae.atoms if a)
+    assert sol.info.rank_one_nodes and sol.info.rank_one_nodes > 0
