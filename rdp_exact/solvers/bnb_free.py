@@ -56,8 +56,8 @@ The LP's bound also joins the root bound and the bound reported on a time limit.
 D(T) ≥ const + Σ_{A∈T} ρ(A) for every atom set T (ρ ≤ 0 per atom, :meth:`~rdp_exact.solvers.rank_one.RankOneLP.
 terms`), so at a node F with allowed atoms C, (base, w) = (const + Σ_{A∈F} ρ(A), −ρ|_C) is one more bound family
 (D(F ∪ U) ≥ base − Σ_{A∈U} w(A)), computed in O(|C|). On ``random:n=10,support=64``, m = 5 it is the strongest
-family by far (root 1.54 against the facility Lagrangian's 1.03, D* = 1.7425): the bound after 600 s on two
-workers rose from 0.91 to 1.59. Option ``rank_one_depth`` (default :data:`RANK_ONE_FORCE_DEPTH`) re-solves the
+family by far (root 1.54 against the facility Lagrangian's 1.03, D ≤ 1.7425; on the benchmark's ``seed=1``
+instance the bound after 600 s on two workers rose from 0.91 to 1.34, bench-results/bench_scale.md). Option ``rank_one_depth`` (default :data:`RANK_ONE_FORCE_DEPTH`) re-solves the
 LP with the chosen atoms forced in at the nodes of depth 1 … d (:func:`~rdp_exact.solvers.rank_one.forced_terms`)
 and hands the new terms to the node's subtree (and to the worker tasks below it).
 
