@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import signal
 import time
@@ -153,11 +154,11 @@ def _worker_loop(tasks: Any, results: Any) -> None:
     """A worker: search tasks until the ``None`` sentinel; an error comes back as its text."""
     _worker_init()
     while True:
-        task = tasks.get()
-        if task is None:
+        blob = tasks.get()
+        if blob is None:
             return
         try:
-            results.put(_run_task(task))
+            results.put(_run_task(pickle.loads(blob)))
         except Exception:  # pragma: no cover - a bug: the coordinator raises it
             import traceback
 
@@ -209,7 +210,9 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
             search._check_time()
             if bound > search.best + TOL + bs.FLOAT_SLACK:
                 return  # pruned by an incumbent found while waiting
-        tasks.put(Task(F, cand, H, lam, bound, r1))
+        # pickled here, not in the queue's feeder thread, which would only print a failure and leave the
+        # coordinator waiting for a result that never comes
+        tasks.put(pickle.dumps(Task(F, cand, H, lam, bound, r1), protocol=pickle.HIGHEST_PROTOCOL))
         sent += 1
 
     try:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -148,6 +149,23 @@ def test_tasks_carry_the_rank_one_terms_of_their_node(small_parallel: None, monk
     assert par.status is Status.OPTIMAL
     assert (par.distortion, par.rate, par.poly) == pytest.approx((ref.distortion, ref.rate, ref.poly), abs=1e-9)
     assert par.sae.atoms == serial.sae.atoms
+
+
+def test_a_task_that_cannot_be_sent_raises_instead_of_hanging(small_parallel: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task the queue cannot pickle (here: a class pickle cannot find by name) is an error in the coordinator,
+    which kills the workers and raises; the queue's feeder thread would only print it and leave the search
+    waiting forever."""
+
+    class Task(bnb_parallel.Task):  # a local class: not picklable by reference
+        pass
+
+    monkeypatch.setattr(bnb_parallel, "Task", Task)
+    problem = Problem(_pmf(CASES[4][0]), CASES[4][1], CASES[4][2])
+    t0 = time.perf_counter()
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        bnb_free.solve(problem, time_limit=60, threads=2, options={"heuristic": False})
+    assert time.perf_counter() - t0 < 30
 
 
 def test_time_limit_is_kept_with_many_pending_subtrees() -> None:
