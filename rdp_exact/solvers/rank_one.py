@@ -281,8 +281,9 @@ class RankOneLP:
 
 def _set_forcing(lp: RankOneLP, atoms: list[int]) -> None:
     """Make the LP say Σ(columns of A) ≥ 1 for exactly the atoms given. Each atom ever forced keeps its own row
-    (free while not forced) and only row bounds change, so the simplex basis stays valid (a changed matrix
-    coefficient made HiGHS start over: ≈ 1,700 iterations per re-solve instead of a few dozen)."""
+    (free while not forced) and only row bounds change, so the simplex basis stays valid and no coefficient is
+    edited per column. (Measured on ``random:n=10,support=64``: a re-solve still takes ≈ 1,500 dual simplex
+    iterations, about as many as with the coefficients edited — the forced solution is far from the root's.)"""
     want = set(atoms)
     for a, row in lp.force_rows.items():
         if a not in want and lp.forced_now.get(a):
