@@ -196,10 +196,11 @@ def test_limit_is_never_optimal() -> None:
     assert sol.bound <= sol.objective + 1e-12
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(14))
 def test_superset_charge_equals_its_definition(seed: int) -> None:
     """The compiled superset transform gives, per atom A, ½ × the sum of the r − 1 largest positive g(v) over
-    proper supersets v ⊋ A (and lists those v), as a direct enumeration over every vector computes it."""
+    proper supersets v ⊋ A, and charged_vectors lists those v, as a direct enumeration over every vector
+    computes them."""
     from rdp_exact.solvers import bnb_kernel as bk
 
     rng = np.random.default_rng(seed)
@@ -208,14 +209,15 @@ def test_superset_charge_equals_its_definition(seed: int) -> None:
     g = rng.random(V) * (rng.random(V) < rng.uniform(0.1, 0.9))
     if seed % 2:
         g = np.round(g, 1)  # ties
-    r = int(rng.integers(1, 6))
+    r = 1 + seed % 7  # every path: r = 1, the written-out r = 2 … 4 and the lists beyond
     smasks = rng.choice(np.arange(1, V), size=int(rng.integers(1, V)), replace=False).astype(np.int64)
-    tv, ti, sv = bk._charge_tables(True, V, smasks.size, r)
+    tv, sv = bk._charge_tables(True, V, smasks.size, r)
     w = np.zeros(smasks.size)
-    bk._superset_charge(g, smasks, tv, ti, sv, r, w)
+    bk._superset_charge(g, smasks, tv, r, w)
     for i, A in enumerate(smasks.tolist()):
         sup = sorted((g[v] for v in range(V) if v != A and v & A == A and g[v] > 0), reverse=True)[: r - 1]
         assert w[i] == pytest.approx(0.5 * sum(sup), abs=1e-12)
+        assert bk.charged_vectors(g, A, r, sv[i]) == len(sup)
         listed = [int(v) for v in sv[i] if v >= 0]
         assert len(listed) == len(sup) and len(set(listed)) == len(listed)
         assert all(v != A and v & A == A for v in listed)
