@@ -2,7 +2,7 @@
 against the plain candidate-atom MILP, measured in the same run.
 
     python -m benchmarks.bench_scale [--quick] [--limit S] [--milp-limit S] [--target-limit S]
-                                     [--sizes 8,10,12,14,16] [--skip-targets] [--skip-scaling]
+                                     [--sizes 8,10,12,14,16] [--skip-targets] [--targets NAMES] [--skip-scaling]
                                      [--skip-structured] [--structured-limit S]
                                      [--skip-variants] [--variants-limit S] [--merge]
 
@@ -25,7 +25,8 @@ Three parts (free class, integer coefficients, min D then R then P, k = 2):
   ``--variants-limit``, default 60 s).
 
 ``--merge`` keeps the sections of an existing bench-results/bench_scale.json that this run skips, so one part
-can be re-measured alone.
+can be re-measured alone; with ``--targets pairs12,pairs16`` only those targets run and the others keep their
+previous rows.
 
 With ``--choice`` only the **solver-choice grid** runs: ``random`` pmfs of sizes ``--choice-sizes`` (support
 4n, m = n/2, k = 2) × query kinds (min D; min D under a slack distortion budget; min D under a binding rate
@@ -356,6 +357,12 @@ def _merged(path: Path, res: dict[str, Any], skipped: dict[str, bool]) -> dict[s
             for mk in section_meta.get(key, []):
                 if mk in old.get("meta", {}):
                     res["meta"][mk] = old["meta"][mk]
+    ran = {t["name"] for t in res["targets"]}
+    if not skipped["targets"] and ran != {t[0] for t in TARGETS}:  # --targets ran some: keep the others' rows
+        order = [t[0] for t in TARGETS]
+        for key in ("targets", "root_gaps"):
+            rows = res[key] + [r for r in old.get(key, []) if r["name"] not in ran]
+            res[key] = sorted(rows, key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     if skipped["scaling"] and "limit_s" in old.get("meta", {}):
         res["meta"]["limit_s"] = old["meta"]["limit_s"]
     if skipped["targets"] and skipped["structured"] and "milp_limit_s" in old.get("meta", {}):
@@ -373,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target-limit", type=float, default=None, help="B&B limit per target (default: the target)")
     ap.add_argument("--sizes", default=None, help="scaling sizes n (default 8,10,12,14,16)")
     ap.add_argument("--skip-targets", action="store_true")
+    ap.add_argument("--targets", default=None,
+                    help="comma-separated target names to run (default: all); with --merge the others keep their rows")
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-structured", action="store_true")
     ap.add_argument("--structured-limit", type=float, default=120.0, help="B&B limit per structured instance")
@@ -408,6 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.skip_structured = args.skip_variants = True
     targets = TARGETS[:1] if args.quick else TARGETS
+    if args.targets:
+        names = args.targets.split(",")
+        unknown = sorted(set(names) - {t[0] for t in TARGETS})
+        if unknown:
+            ap.error(f"unknown target {unknown[0]!r} (targets: {', '.join(t[0] for t in TARGETS)})")
+        targets = [t for t in targets if t[0] in names]
     if not args.skip_targets:
         for name, spec, m, k, target_s, factor in targets:
             tl = args.target_limit if args.target_limit is not None else target_s
