@@ -8,8 +8,8 @@ families of :mod:`benchmarks.structured`) is solved three times in the same run,
 * ``before``: serial, with the μ bound computed beside the Lagrangian at every node that tunes it and the μ
   bound's free-vector variant tried where the search tried it (``bnb_free.LEGACY_BESIDE_LAGRANGE_MAX_N``
   and ``bnb_free.FREE_VECTOR_MU_MAX_N`` raised to 16: the bound families of the search as it was; the
-  kernels are today's in every variant: errors by table lookup, the superset charge by insertion, the
-  Lagrangian's best multipliers evaluated once);
+  kernels are today's in every variant: errors by table lookup, the superset charge written out for r ≤ 4,
+  the Lagrangian's best multipliers evaluated once);
 * ``serial``: serial, the default bound families (``threads=1``);
 * ``parallel``: the default, subtrees below depth ``bnb_parallel.SPLIT_DEPTH`` on ``--workers`` forked
   processes (default 2, this machine's cores).

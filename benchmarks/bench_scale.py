@@ -369,6 +369,9 @@ def _merged(path: Path, res: dict[str, Any], skipped: dict[str, bool]) -> dict[s
         res["meta"]["milp_limit_s"] = old["meta"]["milp_limit_s"]
     res["meta"]["merged"] = ("sections not re-run come from the previous bench_scale.json; "
                              "the load averages above are this run's, every row has its own")
+    kept = [t["name"] for t in res["targets"] if t["name"] not in ran]
+    if kept and not skipped["targets"]:
+        res["meta"]["merged"] += f"; targets not re-run (their rows and root gaps are the previous run's): {', '.join(kept)}"
     return res
 
 
