@@ -108,6 +108,8 @@ class RankOneLP:
                  fold: bool | None = None) -> None:
         import highspy
 
+        from rdp_exact.solvers.milp import _quiet_highs
+
         #: Whether the x = 0 entries are folded into the column costs (see :data:`FOLD_ZEROS`).
         self.fold = FOLD_ZEROS if fold is None else bool(fold)
         self.X = np.asarray(indicator, dtype=np.float64)  # [N, n]
@@ -122,8 +124,7 @@ class RankOneLP:
         self.icpt = np.where(x, c1[None, None, :], c0[None, None, :])
         self.E = self.N * self.n  # entries (S, i), flat index S·n + i; their piece rows (S, i, j), j < k
         self.R = self.E * self.k  # length of the multiplier vector d (rows not in the LP have d = 0)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _quiet_highs()  # no licence banner on stdout (it would land in `rdp solve`'s output)
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("presolve", "off")  # keep the simplex basis between pricing rounds (warm start)
         self._inf = highspy.kHighsInf

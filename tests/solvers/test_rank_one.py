@@ -140,6 +140,22 @@ def test_bnb_with_root_fixing_equals_brute_force(spec: str, m: int, k: int) -> N
     assert excluded > 0 or spec.startswith("pairs")  # random pmfs: the fixing drops atoms
 
 
+def test_the_lp_prints_nothing_on_stdout() -> None:
+    """HiGHS prints a licence banner on stdout once per process, at its first construction: the rank-one LP must
+    not (it would land in `rdp solve`'s table or JSON on stdout). A fresh process, so the banner is still due."""
+    import subprocess
+
+    code = ("from rdp_exact.generators import from_spec\n"
+            "from rdp_exact.problem import Problem\n"
+            "from rdp_exact.solvers import bnb_free\n"
+            "s = bnb_free.solve(Problem(from_spec('random:n=5,support=12,seed=3'), 3, 2), options={'rank_one': True})\n"
+            "assert s.info.rank_one_bound is not None\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ""
+
+
 def test_bnb_rank_one_option_is_checked() -> None:
     problem = Problem(from_spec("random:n=4,support=8,seed=1"), 2, 2)
     with pytest.raises(Exception, match="rank_one"):
