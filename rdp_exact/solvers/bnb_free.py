@@ -618,7 +618,9 @@ class _Search:
             return
         from rdp_exact.solvers import bnb_kernel as bk
 
-        keA, eA, DA = bk.node_eval(kb, kF, self.K1, self.pi)
+        # errors of F ∪ {A} are at most those of F: int8 when they fit (always for k = 2 at n ≤ 16)
+        eA = np.empty(kb.shape, dtype=np.int8 if int(kF.max(initial=0)) // self.K1 <= 127 else np.int32)
+        keA, DA = bk.node_eval(kb, kF, self.K1, self.pi, eA)
         self.stats.evaluated += int(cand.size)
         i_min = int(np.argmin(DA))
         if DA[i_min] < self.best:
@@ -862,8 +864,12 @@ class _Search:
         if sym:
             assert H is not None and self.gperm is not None
             gp = self.gperm
-            # orbit label (least atom index of the orbit) per allowed atom
-            lab = gp[np.ix_(H, cand)].min(axis=0)
+            # orbit label (least atom index of the orbit) per allowed atom: whole rows, then the allowed columns
+            # (a gather of |H| × |cand| scattered cells took 0.16 s per node at n = 16, |G| = 384; this 10 ms)
+            lab = gp[H[0]].copy()
+            for h in H[1:].tolist():
+                np.minimum(lab, gp[h], out=lab)
+            lab = lab[cand]
             seen = np.zeros(self.M, dtype=bool)
         # the bounds need not be monotone in the position: stop where every later child's bound is too high
         sufmin = np.minimum.accumulate(lb[::-1])[::-1] if lb.size else lb

@@ -222,3 +222,22 @@ def test_superset_charge_equals_its_definition(seed: int) -> None:
         assert len(listed) == len(sup) and len(set(listed)) == len(listed)
         assert all(v != A and v & A == A for v in listed)
         assert sorted((g[v] for v in listed), reverse=True) == pytest.approx(sup)
+
+
+def test_node_eval_writes_the_errors_in_the_dtype_given() -> None:
+    """node_eval's errors are keA // K1 and D = π · errors, whether the caller hands it int8 (the search's choice
+    when the errors fit) or int32 room for them."""
+    from rdp_exact.solvers import bnb_kernel as bk
+
+    rng = np.random.default_rng(3)
+    K1, Mc, N = 64, 9, 13
+    kF = rng.integers(0, 120 * K1, N).astype(np.int32)
+    kb = rng.integers(0, 130 * K1, (Mc, N)).astype(np.int32)
+    pi = rng.random(N)
+    want = np.minimum(kb, kF[None, :]) // K1
+    for dtype in (np.int8, np.int32):
+        eA = np.empty((Mc, N), dtype=dtype)
+        keA, DA = bk.node_eval(kb, kF, K1, pi, eA)
+        assert np.array_equal(keA, np.minimum(kb, kF[None, :]))
+        assert np.array_equal(eA.astype(np.int64), want)
+        assert DA == pytest.approx(want @ pi)
