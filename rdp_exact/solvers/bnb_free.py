@@ -618,7 +618,7 @@ class _Search:
             return
         from rdp_exact.solvers import bnb_kernel as bk
 
-        # errors of F ∪ {A} are at most those of F: int8 when they fit (always for k = 2 at n ≤ 16)
+        # errors of F ∪ {A} are at most those of F, at most |S| (the empty code): int8 whenever n ≤ 127
         eA = np.empty(kb.shape, dtype=np.int8 if int(kF.max(initial=0)) // self.K1 <= 127 else np.int32)
         keA, DA = bk.node_eval(kb, kF, self.K1, self.pi, eA)
         self.stats.evaluated += int(cand.size)
