@@ -215,6 +215,12 @@ def test_sigterm_stops_long_solves(tmp_path: Path, args: list[str]) -> None:
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         time.sleep(6)  # past start-up and model building: the search is running
         children = _children_of(proc.pid)
+        # the workers fork after the root's local search and rank-one LP (≈ 6 s on an idle machine, more
+        # while the rest of the suite runs): wait for them, well inside the solve's 120 s
+        deadline = time.monotonic() + 60
+        while "--threads" in args and not children and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            children = _children_of(proc.pid)
         err = _terminate_running(proc)
     assert proc.returncode == ExitCode.INTERRUPTED, err
     if "--threads" in args:
