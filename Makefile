@@ -46,6 +46,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
+# On a CUDA machine: the GPU tests and bench_train on CUDA (PYTHON=python3 there uses that machine's torch)
+bench-gpu:
+	PYTHON=$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) bash benchmarks/gpu_train.sh $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) rdp-demo
 
