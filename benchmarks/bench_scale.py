@@ -4,7 +4,8 @@ against the plain candidate-atom MILP, measured in the same run.
     python -m benchmarks.bench_scale [--quick] [--limit S] [--milp-limit S] [--target-limit S]
                                      [--sizes 8,10,12,14,16] [--skip-targets] [--targets NAMES] [--skip-scaling]
                                      [--skip-structured] [--structured-limit S]
-                                     [--skip-variants] [--variants-limit S] [--merge]
+                                     [--skip-variants] [--variants-limit S] [--skip-widths] [--widths-limit S]
+                                     [--merge]
 
 Three parts (free class, integer coefficients, min D then R then P, k = 2):
 
@@ -23,6 +24,8 @@ Three parts (free class, integer coefficients, min D then R then P, k = 2):
   relabels the concepts), solved as
   ``rdp solve PMF --width 6 --k 2`` solves them (``--solver auto``, the full canonical answer; limit
   ``--variants-limit``, default 60 s).
+* **width scaling**: the same sampled families at m = 4 … 8 (:data:`WIDTHS`; k = 2, B&B canonical answer, limit
+  ``--widths-limit``, default 120 s): where proofs stop as the dictionary grows.
 
 ``--merge`` keeps the sections of an existing bench-results/bench_scale.json that this run skips, so one part
 can be re-measured alone; with ``--targets pairs12,pairs16`` only those targets run and the others keep their
@@ -76,6 +79,8 @@ VARIANTS = [
     "pairs:n=12,pair=0.4,single=0.02,seed=4,triples=2,support=128",
     "pairs:n=12,pair=0.25,single=0.08,seed=5,triples=3,support=128",
 ]
+#: Widths m of the width-scaling section (sampled structured families, n = 12, N = 128, k = 2).
+WIDTHS = (4, 5, 6, 7, 8)
 MILP_OPTIONS = {"interface": "highspy", "formulation": "usage", "heuristic": False}
 IDLE_LOAD = 0.5
 
@@ -265,6 +270,18 @@ def to_markdown(res: dict[str, Any]) -> str:
                 f"| {f(r['root_gap'], '.3f')} | {f(r['nodes'], 'd')} | {f(r['group_order'], 'd')} "
                 f"| {f(r['load_before'], '.1f')}/{f(r['load_after'], '.1f')} |"
             )
+    if res.get("widths"):
+        lines += ["", f"## Width scaling on the structured pmfs (n = 12, N = 128, k = 2; B&B canonical answer, limit "
+                  f"{meta.get('widths_limit_s', 0):g} s)", "",
+                  "| family | m | status | wall s | workers | D | bound | gap | root gap | nodes | load |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in res["widths"]:
+            lines.append(
+                f"| {r['name']} | {r['m']} | {r['status']} | {f(r['wall_s'], '.2f')} | {r.get('workers', '–')} "
+                f"| {f(r['D'], '.6f')} | {f(r['bound'], '.6f')} | {f(_gap(r['D'], r['bound']), '.3f')} "
+                f"| {f(r['root_gap'], '.3f')} | {f(r['nodes'], 'd')} "
+                f"| {f(r['load_before'], '.1f')}/{f(r['load_after'], '.1f')} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -350,7 +367,8 @@ def _merged(path: Path, res: dict[str, Any], skipped: dict[str, bool]) -> dict[s
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return res
-    section_meta = {"structured": ["structured_limit_s"], "variants": ["variants_limit_s"]}
+    section_meta = {"structured": ["structured_limit_s"], "variants": ["variants_limit_s"],
+                    "widths": ["widths_limit_s"]}
     for key, was_skipped in skipped.items():
         if was_skipped and old.get(key):
             res[key] = old[key]
@@ -367,11 +385,17 @@ def _merged(path: Path, res: dict[str, Any], skipped: dict[str, bool]) -> dict[s
         res["meta"]["limit_s"] = old["meta"]["limit_s"]
     if skipped["targets"] and skipped["structured"] and "milp_limit_s" in old.get("meta", {}):
         res["meta"]["milp_limit_s"] = old["meta"]["milp_limit_s"]
-    res["meta"]["merged"] = ("sections not re-run come from the previous bench_scale.json; "
-                             "the load averages above are this run's, every row has its own")
-    kept = [t["name"] for t in res["targets"] if t["name"] not in ran]
-    if kept and not skipped["targets"]:
-        res["meta"]["merged"] += f"; targets not re-run (their rows and root gaps are the previous run's): {', '.join(kept)}"
+    measured = [key for key, was_skipped in skipped.items() if not was_skipped and key != "root_gaps"]
+    res["meta"]["merged"] = (f"this run measured: {', '.join(measured) or 'nothing'}; the other sections come from "
+                             "the previous bench_scale.json; the load averages above are this run's, every row has "
+                             "its own")
+    if skipped["targets"]:  # the target rows are the previous file's, and so is what it said of them
+        kept = old.get("meta", {}).get("targets_from_earlier_runs", [])
+    else:
+        kept = [t["name"] for t in res["targets"] if t["name"] not in ran]
+    if kept:
+        res["meta"]["targets_from_earlier_runs"] = kept
+        res["meta"]["merged"] += f"; targets from an earlier run (their rows and root gaps): {', '.join(kept)}"
     return res
 
 
@@ -390,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--structured-limit", type=float, default=120.0, help="B&B limit per structured instance")
     ap.add_argument("--skip-variants", action="store_true")
     ap.add_argument("--variants-limit", type=float, default=60.0, help="limit per pairs variant (auto)")
+    ap.add_argument("--skip-widths", action="store_true")
+    ap.add_argument("--widths-limit", type=float, default=120.0, help="B&B limit per width-scaling instance")
     ap.add_argument("--merge", action="store_true",
                     help="keep the sections of bench-results/bench_scale.json that this run skips")
     ap.add_argument("--out", default="bench-results")
@@ -414,11 +440,12 @@ def main(argv: list[str] | None = None) -> int:
                            f"{os.cpu_count()}-CPU machine): wall times are slower than on an idle machine.")
         print(f"warning: {meta['warning']}", file=sys.stderr)
     res: dict[str, Any] = {"meta": meta, "targets": [], "root_gaps": [], "scaling": [], "structured": [],
-                           "variants": []}
+                           "variants": [], "widths": []}
     if args.choice:
         args.skip_targets = args.skip_scaling = args.skip_structured = args.skip_variants = True
+        args.skip_widths = True
     if args.quick:
-        args.skip_structured = args.skip_variants = True
+        args.skip_structured = args.skip_variants = args.skip_widths = True
     targets = TARGETS[:1] if args.quick else TARGETS
     if args.targets:
         names = args.targets.split(",")
@@ -482,6 +509,16 @@ def main(argv: list[str] | None = None) -> int:
             r = run_auto(spec, 6, 2, args.variants_limit)
             res["variants"].append(r)
             print(f"variant {spec}: {r['status']} ({r['method']}) {r['wall_s']:.2f}s", flush=True)
+    if not args.skip_widths:
+        from benchmarks.structured import FAMILIES
+
+        meta["widths_limit_s"] = args.widths_limit
+        for fam in FAMILIES:
+            for m in WIDTHS:
+                r = run_bnb(f"sampled:{fam}", m, 2, args.widths_limit)
+                r["name"] = fam
+                res["widths"].append(r)
+                print(f"width {fam} m={m}: {r['status']} {r['wall_s']:.2f}s nodes={r['nodes']}", flush=True)
     if not args.skip_scaling:
         for name, spec, m, k in scaling_instances(sizes):
             r = run_bnb(spec, m, k, limit)
@@ -508,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge:
         res = _merged(out / "bench_scale.json", res, {
             "targets": args.skip_targets, "root_gaps": args.skip_targets, "structured": args.skip_structured,
-            "variants": args.skip_variants, "scaling": args.skip_scaling})
+            "variants": args.skip_variants, "scaling": args.skip_scaling, "widths": args.skip_widths})
     atomic_write_json(out / "bench_scale.json", res)
     atomic_write_text(out / "bench_scale.md", to_markdown(res))
     return 0
