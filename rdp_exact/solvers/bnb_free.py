@@ -187,6 +187,12 @@ RANK_ONE_MAX_S = 3.0
 RANK_ONE_MU_ATOMS = 128
 #: Local-search restarts without improvement before the incumbent search stops early.
 MAX_STALE_RESTARTS = 15
+#: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
+#: (:meth:`_Search._pair_filter`).
+PAIR_FILTER = True
+#: ... for children with at least this many allowed atoms (below, the filter's fixed cost per child, a few numpy
+#: calls per bound family, exceeds what it saves in the child's per-atom passes).
+PAIR_FILTER_MIN_ATOMS = 128
 #: ``auto``'s fallback range (used only when bench-results/solver_choice.json has no measurement for the
 #: query kind, see :mod:`rdp_exact.solvers.auto`): below n = 5 the MILP and brute force finish in well under a
 #: second; from n = 5 to 16 the branch-and-bound proved every min-D instance the plain MILP proved, faster
@@ -687,7 +693,7 @@ class _Search:
                 raise _Timeout
         self.path_lb.append(node_lb)
         try:
-            self._children(F, cand, kb, keA, resid, H, lam_c, r, order, lb, cnt_lb, r1)
+            self._children(F, cand, kb, keA, resid, H, lam_c, r, order, lb, cnt_lb, r1, families)
         finally:
             self.path_lb.pop()
 
@@ -705,6 +711,15 @@ class _Search:
         ex["rank_one_nodes"] = ex.get("rank_one_nodes", 0) + 1
         ex["rank_one_node_s"] = ex.get("rank_one_node_s", 0.0) + time.perf_counter() - t0
         return float(const) - RANK_ONE_SLACK, np.minimum(np.asarray(rho, dtype=np.float64)[idx], 0.0)
+
+    def _pair_filter(self, families: list[tuple[float, np.ndarray]], i: int, rest: np.ndarray, r: int) -> np.ndarray:
+        """The atoms of ``rest`` (child indices) that can still join child i: for each family,
+        base − w_i − w_b − (the r − 2 largest w over rest ∖ {b}) ≤ incumbent + tolerance."""
+        lim = self.best + TOL + FLOAT_SLACK
+        keep = np.ones(rest.size, dtype=bool)
+        for base_f, w_f in families:
+            keep &= self._global_child_bound(base_f - float(w_f[i]), w_f[rest], r - 1) <= lim
+        return rest[keep]
 
     @staticmethod
     def _global_child_bound(base: float, w: np.ndarray, r: int) -> np.ndarray:
@@ -854,9 +869,14 @@ class _Search:
         lb: np.ndarray,
         cnt_lb: np.ndarray,
         r1: tuple[float, np.ndarray] | None = None,
+        families: list[tuple[float, np.ndarray]] | None = None,
     ) -> None:
-        """Recurse into the children in ``order`` while their bound ``lb`` can beat the incumbent."""
-        del r
+        """Recurse into the children in ``order`` while their bound ``lb`` can beat the incumbent.
+
+        ``families``: the node's bound families (base, w), D(F ∪ U) ≥ base − Σ_{A∈U} w_A for |U| ≤ r. Child a's
+        allowed atoms are filtered by them with a in the set: atom b stays only if base − w_a − w_b − (the r − 2
+        largest other w of the allowed atoms) can beat the incumbent (:data:`PAIR_FILTER`): a dropped atom is in no
+        completion within the tie tolerance, and a smaller child costs less in every per-atom pass."""
         level = len(self.stack_lb)
         self.stack_lb.append(-math.inf)
         self.root_entered = True
@@ -890,6 +910,8 @@ class _Search:
                 a = int(cand[i])
                 rest = order[pos + 1 :]
                 rest = rest[cnt_lb[rest] <= self.best + TOL + FLOAT_SLACK]
+                if PAIR_FILTER and families and r >= 2 and rest.size >= max(2, PAIR_FILTER_MIN_ATOMS):
+                    rest = self._pair_filter(families, i, rest, r)
                 H_c = None
                 if sym:
                     assert H is not None

@@ -241,3 +241,43 @@ def test_node_eval_writes_the_errors_in_the_dtype_given() -> None:
         assert np.array_equal(keA, np.minimum(kb, kF[None, :]))
         assert np.array_equal(eA.astype(np.int64), want)
         assert DA == pytest.approx(want @ pi)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pair_filter_keeps_exactly_the_atoms_of_some_completion_within_the_incumbent(seed: int) -> None:
+    """Child i keeps atom b iff, for every family, some U ⊆ rest with b ∈ U, |U| ≤ r − 1 has
+    base − w_i − Σ_U w ≤ incumbent + tolerance (enumerated)."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    M, r = 9, 2 + seed % 3
+    families = [(float(rng.uniform(2, 4)), rng.uniform(0, 1, M).round(2)) for _ in range(1 + seed % 2)]
+    best = float(rng.uniform(0.5, 2.5))
+    fake = SimpleNamespace(best=best, _global_child_bound=bnb_free._Search._global_child_bound)
+    i = int(rng.integers(M))
+    rest = np.array([j for j in range(M) if j != i and rng.random() < 0.8], dtype=np.int64)
+    kept = set(bnb_free._Search._pair_filter(fake, families, i, rest, r).tolist())
+    lim = best + bnb_free.TOL + bnb_free.FLOAT_SLACK
+    for b in rest.tolist():
+        others = [j for j in rest.tolist() if j != b]
+        ok = all(
+            min(base - w[i] - w[b] - sum(w[list(U)]) for s in range(r - 1) for U in itertools.combinations(others, s))
+            <= lim
+            for base, w in families
+        )
+        assert (b in kept) == ok, (b, ok)
+
+
+@pytest.mark.parametrize("spec,m", [("random:n=6,support=20,seed=3", 4), ("random:n=7,support=30,seed=5", 4)])
+def test_pair_filter_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same (D, R, P) and atoms with the filter on and off (the filter only drops atoms of no completion
+    within the incumbent)."""
+    pr = Problem(from_spec(spec), m, 2)
+    monkeypatch.setattr(bnb_free, "PAIR_FILTER_MIN_ATOMS", 2)  # these children have fewer atoms than the gate
+    out = []
+    for on in (True, False):
+        monkeypatch.setattr(bnb_free, "PAIR_FILTER", on)
+        sol = bnb_free.solve(pr, time_limit=60, threads=1)
+        assert sol.status == Status.OPTIMAL
+        out.append((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)))
+    assert out[0] == out[1]
