@@ -27,6 +27,11 @@ since min(a, b) ≤ (1 − μ)a + μb. μ is tuned per node by a few projected s
 valid). With the children ordered by w_μ descending, child i's bound is D(F) − Σπ(1−μ)e_F − w_i − (w_{i+1}
 + … + w_{i+r−1}) (combined with the Lagrangian's below).
 
+**Pair filter.** Every bound family (base, w) of a node bounds all completions, D(F ∪ U) ≥ base − Σ_{A∈U} w_A,
+so before child F ∪ {a} is searched an allowed atom b is dropped when base − w_a − w_b − (the r − 2 largest
+other w) exceeds the incumbent plus the tie tolerance: b is then in no completion within the tolerance
+(:meth:`_Search._pair_filter`; children with ≥ :data:`PAIR_FILTER_MIN_ATOMS` atoms).
+
 **Lagrangian bound (issue 15; default ``bound="lagrange"``).** At the root and at nodes with r ≥ 2 a
 facility-location Lagrangian is also computed: one facility per new atom A (its exact patterns with F, cost
 e_{F∪A}) and p₂ free 0/1 vectors for patterns with ≥ 2 new atoms; for λ ∈ [0, π·e_F],
