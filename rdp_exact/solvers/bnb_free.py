@@ -175,6 +175,13 @@ RANK_ONE_MIN_ATOMS = 256
 #: + Σ_U ρ), less this absolute margin for floating-point error in const and ρ.
 RANK_ONE_FAMILY = True
 RANK_ONE_SLACK = 1e-9
+#: Child bounds with exact pair credits at nodes with r ≥ 3 atoms left (k = 2; :meth:`_Search._exact_pair_windows`):
+#: the pattern b + c of two new atoms is credited exactly, not through the superset charge.
+EXACT_PAIRS = True
+#: ... over at most this many allowed atoms (the pair table is dense, |C|² float64) ...
+EXACT_PAIRS_MAX_ATOMS = 1536
+#: ... and only where the other bounds leave at least this many children open (the table costs tens of ms).
+EXACT_PAIRS_MIN_OPEN = 64
 #: Default of the option ``rank_one_depth``: re-solve the LP with the chosen atoms forced in at the nodes with
 #: 1 … this many chosen atoms (in the coordinating process of a parallel search; workers use the terms they are
 #: handed), each for at most RANK_ONE_FORCE_S seconds, where at least RANK_ONE_FORCE_MIN_ATOMS atoms are allowed.
@@ -252,6 +259,15 @@ class _Record:
     atoms: tuple[int, ...]
     """Atom bitmasks, sorted."""
     code: dict[int, tuple[int, ...]]
+
+
+def _stack_families(families: list[tuple[float, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Bound families (base, w) as (bases [f], W [f, children]) in float64 for the compiled kernels."""
+    bases = np.array([float(b) for b, _ in families])
+    W = np.empty((len(families), families[0][1].size if families else 0))
+    for f, (_b, w) in enumerate(families):
+        W[f] = w
+    return bases, W
 
 
 class _Search:
@@ -672,7 +688,8 @@ class _Search:
             cnt_lb = np.maximum(cnt_lb, self._global_child_bound(base_r, w_r, r))
         if F and terms and float(cnt_lb.min()) > lim:
             return  # every child subtree is pruned by the rank-one terms
-        if self.bound == "lagrange" and (r >= LAG_MIN_R or not F):
+        tuned = self.bound == "lagrange" and (r >= LAG_MIN_R or not F)
+        if tuned:
             iters = LAG_ITERS_ROOT if not F else LAG_ITERS
             self.lag_budget_s = self.root_budget_s if not F else math.inf
             charge = self.atoms[cand] if self.k == 2 and CHARGE else None
@@ -686,6 +703,11 @@ class _Search:
         else:
             families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         order, lb = self._combined_windows(families, r, lim)
+        if (tuned and self.k == 2 and r >= 3 and EXACT_PAIRS and cand.size <= EXACT_PAIRS_MAX_ATOMS and lb.size
+                and int(np.count_nonzero(lb <= lim)) >= EXACT_PAIRS_MIN_OPEN):
+            lb2, cnt2 = self._exact_pair_windows(eF, eA, cand, lam_c, order, r)
+            lb = np.maximum(lb, lb2)
+            cnt_lb = np.maximum(cnt_lb, cnt2)
         node_lb = -math.inf
         if lb.size:  # each family's bound for the whole node: base − (the r largest w)
             node_lb = max(base_f - float(np.sort(w_f)[::-1][:r].sum()) for base_f, w_f in families)
@@ -702,6 +724,18 @@ class _Search:
         finally:
             self.path_lb.pop()
 
+    def _exact_pair_windows(self, eF: np.ndarray, eA: np.ndarray, cand: np.ndarray, lam: np.ndarray,
+                            order: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Child bounds with exact pair credits at the node's λ (k = 2, :func:`rdp_exact.solvers.bnb_kernel.
+        exact_pair_windows`): (per position of ``order``, per child)."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        lam = np.ascontiguousarray(lam, dtype=np.float64)
+        base = float(np.minimum(lam, self.pi * eF).sum())
+        return bk.exact_pair_windows(np.ascontiguousarray(self.atoms[cand], dtype=np.int64), self.events, self.pi,
+                                     lam, eA, base, np.ascontiguousarray(order, dtype=np.int64), int(r), self.pc,
+                                     (1 << self.n) - 1)
+
     def _forced_terms(self, F: tuple[int, ...], cand: np.ndarray, r: int) -> tuple[float, np.ndarray]:
         """The rank-one LP re-solved with the atoms of F forced in (:func:`~rdp_exact.solvers.rank_one.
         forced_terms`): its terms (const, ρ) in this search's atom indices, valid for every atom set."""
@@ -717,27 +751,25 @@ class _Search:
         ex["rank_one_node_s"] = ex.get("rank_one_node_s", 0.0) + time.perf_counter() - t0
         return float(const) - RANK_ONE_SLACK, np.minimum(np.asarray(rho, dtype=np.float64)[idx], 0.0)
 
-    def _pair_filter(self, families: list[tuple[float, np.ndarray]], i: int, rest: np.ndarray, r: int) -> np.ndarray:
+    def _pair_filter(self, families: list[tuple[float, np.ndarray]], i: int, rest: np.ndarray, r: int,
+                     stacked: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """The atoms of ``rest`` (child indices) that can still join child i: for each family,
-        base − w_i − w_b − (the r − 2 largest w over rest ∖ {b}) ≤ incumbent + tolerance."""
-        lim = self.best + TOL + FLOAT_SLACK
-        keep = np.ones(rest.size, dtype=bool)
-        for base_f, w_f in families:
-            keep &= self._global_child_bound(base_f - float(w_f[i]), w_f[rest], r - 1) <= lim
-        return rest[keep]
+        base − w_i − w_b − (the r − 2 largest w over rest ∖ {b}) ≤ incumbent + tolerance (compiled:
+        :func:`rdp_exact.solvers.bnb_kernel.pair_filter`; ``stacked``: :func:`_stack_families` of them, once per
+        node)."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        bases, W = stacked if stacked is not None else _stack_families(families)
+        return bk.pair_filter(bases, W, int(i), np.ascontiguousarray(rest, dtype=np.int64), int(r),
+                              self.best + TOL + FLOAT_SLACK)
 
     @staticmethod
     def _global_child_bound(base: float, w: np.ndarray, r: int) -> np.ndarray:
-        """base − w_i − (sum of the r − 1 largest w_j, j ≠ i), per child i."""
-        if r <= 1 or w.size <= 1:
-            return base - w
-        q = min(r, w.size)
-        top = np.sort(-np.partition(-w, q - 1)[:q])[::-1]  # the q largest, descending
-        s1 = float(top[: r - 1].sum())
-        nxt = float(top[r - 1]) if top.size >= r else 0.0
-        # i among the r − 1 largest (by value; ties exchange equal values): replace it by the r-th
-        in_top = w >= top[min(r - 1, top.size) - 1]
-        return base - w - np.where(in_top, s1 - w + nxt, s1)
+        """base − w_i − (sum of the r − 1 largest w_j, j ≠ i), per child i (compiled:
+        :func:`rdp_exact.solvers.bnb_kernel.global_child_bound`)."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        return bk.global_child_bound(float(base), np.ascontiguousarray(w, dtype=np.float64), int(r))
 
     def _combined_windows(
         self, families: list[tuple[float, np.ndarray]], r: int, lim: float
@@ -751,18 +783,8 @@ class _Search:
         the incumbent."""
         from rdp_exact.solvers import bnb_kernel as bk
 
-        best: tuple[int, np.ndarray, np.ndarray] | None = None
-        for _base, w in families:
-            order = np.argsort(-w, kind="stable")
-            lb = np.full(order.size, -math.inf)
-            for base_f, w_f in families:
-                wo = np.ascontiguousarray(w_f[order], dtype=np.float64)
-                lb = np.maximum(lb, base_f - wo - bk.suffix_top_sums(wo, r - 1))
-            n_open = int(np.count_nonzero(lb <= lim))
-            if best is None or n_open < best[0]:
-                best = (n_open, order, lb)
-        assert best is not None
-        return best[1], best[2]
+        bases, W = _stack_families(families)
+        return bk.combined_windows(bases, W, int(r), float(lim))
 
     def _legacy_bound(
         self,
@@ -898,6 +920,7 @@ class _Search:
             seen = np.zeros(self.M, dtype=bool)
         # the bounds need not be monotone in the position: stop where every later child's bound is too high
         sufmin = np.minimum.accumulate(lb[::-1])[::-1] if lb.size else lb
+        stacked = None
         try:
             for pos in range(lb.size - 1):  # the last child has no allowed atoms left
                 if sufmin[pos] > self.best + TOL + FLOAT_SLACK:
@@ -916,7 +939,9 @@ class _Search:
                 rest = order[pos + 1 :]
                 rest = rest[cnt_lb[rest] <= self.best + TOL + FLOAT_SLACK]
                 if PAIR_FILTER and families and r >= 2 and rest.size >= max(2, PAIR_FILTER_MIN_ATOMS):
-                    rest = self._pair_filter(families, i, rest, r)
+                    if stacked is None:
+                        stacked = _stack_families(families)
+                    rest = self._pair_filter(families, i, rest, r, stacked)
                 H_c = None
                 if sym:
                     assert H is not None

@@ -558,3 +558,208 @@ def suffix_top_sums(ws, q):  # pragma: no cover - compiled
                 j += 1
             top[j] = x
     return out
+
+
+@nb.njit(cache=True)
+def _push_top(buf, cnt, q, x):  # pragma: no cover - compiled
+    """Keep the q largest values seen in buf[:cnt] (descending): insert x, return the new count."""
+    if cnt < q:
+        k = cnt
+        cnt += 1
+    elif x > buf[q - 1]:
+        k = q - 1
+    else:
+        return cnt
+    while k > 0 and buf[k - 1] < x:
+        buf[k] = buf[k - 1]
+        k -= 1
+    buf[k] = x
+    return cnt
+
+
+@nb.njit(cache=True)
+def global_child_bound(base, w, r):  # pragma: no cover - compiled
+    """Per child i: base − w_i − (the sum of the r − 1 largest w_j, j ≠ i) — the order-free bound of child i from
+    one bound family (base, w) (docs/solvers-scale.md, "Children"). The r largest values are kept in a small
+    descending buffer (r ≤ m); a child among the r − 1 largest is charged the r-th instead of itself."""
+    L = w.size
+    out = np.empty(L)
+    if r <= 1 or L <= 1:
+        for i in range(L):
+            out[i] = base - w[i]
+        return out
+    q = min(r, L)
+    top = np.empty(q)  # the q largest, descending
+    cnt = 0
+    for i in range(L):
+        cnt = _push_top(top, cnt, q, w[i])
+    h = min(r - 1, q)
+    s1 = 0.0
+    for j in range(h):
+        s1 += top[j]
+    nxt = top[r - 1] if q >= r else 0.0
+    thr = top[h - 1]
+    for i in range(L):
+        if w[i] >= thr:
+            out[i] = base - w[i] - (s1 - w[i] + nxt)
+        else:
+            out[i] = base - w[i] - s1
+    return out
+
+
+@nb.njit(cache=True)
+def pair_filter(bases, W, i, rest, r, lim):  # pragma: no cover - compiled
+    """The entries b of ``rest`` (child positions) that can still join child i: for every family f,
+    bases[f] − W[f, i] − W[f, b] − (the r − 2 largest W[f, ·] over rest ∖ {b}) ≤ lim."""
+    keep = np.ones(rest.size, dtype=np.bool_)
+    wr = np.empty(rest.size)
+    for f in range(bases.size):
+        for j in range(rest.size):
+            wr[j] = W[f, rest[j]]
+        b = global_child_bound(bases[f] - W[f, i], wr, r - 1)
+        for j in range(rest.size):
+            if b[j] > lim:
+                keep[j] = False
+    return rest[keep]
+
+
+@nb.njit(cache=True)
+def combined_windows(bases, W, r, lim):  # pragma: no cover - compiled
+    """Children order and per-child bounds from the bound families (bases[f], W[f]): for each family's
+    w-descending order (stable), child at position p is bounded by max_f bases[f] − w_f − (the r − 1 largest w_f
+    after p); the order leaving the fewest children with a bound ≤ lim is returned (the first on ties)."""
+    nf, L = W.shape
+    best_open = L + 1
+    best_order = np.arange(L)
+    best_lb = np.full(L, -np.inf)
+    wo = np.empty(L)
+    for f in range(nf):
+        neg = np.empty(L)
+        for i in range(L):
+            neg[i] = -W[f, i]
+        order = np.argsort(neg, kind="mergesort")
+        lb = np.full(L, -np.inf)
+        for g in range(nf):
+            for i in range(L):
+                wo[i] = W[g, order[i]]
+            s = suffix_top_sums(wo, r - 1)
+            for i in range(L):
+                v = bases[g] - wo[i] - s[i]
+                if v > lb[i]:
+                    lb[i] = v
+        n_open = 0
+        for i in range(L):
+            if lb[i] <= lim:
+                n_open += 1
+        if n_open < best_open:
+            best_open = n_open
+            best_order = order
+            best_lb = lb
+    return best_order, best_lb
+
+
+@nb.njit(cache=True)
+def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  # pragma: no cover - compiled
+    """Child bounds with exact pair credits (k = 2; docs/solvers-scale.md, "Exact pair credits").
+
+    With λ ≥ 0, w(b) = Σ_S (λ_S − π_S e_{F∪b}(S))⁺ and g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺ (the pattern of
+    two new atoms, entries of b + c up to 2), the facility Lagrangian gives for |U| ≤ r
+
+        D(F ∪ U) ≥ base − Σ_{b∈U} w(b) − Σ_{{b,c}⊆U} g(b, c),   base = Σ_S min(λ_S, π_S e_F(S)).
+
+    For U = {a} ∪ U' the pairs inside U' are charged half to each of their atoms, at most the r − 2 largest g of
+    each: D ≥ base − w(a) − Σ_{b∈U'} v_a(b), v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)). Returns
+    (per position p of ``order``: base − w(a_p) − the r − 1 largest v_{a_p}(b) over later positions; per child:
+    the same over all other children). g(b, c) is positive only on events where |1_S − b − c|² < λ_S/π_S, and
+    every concept of b outside S costs at least 1 there, so per event only the atoms with fewer than λ_S/π_S
+    concepts outside S are paired."""
+    C, N = eA.shape
+    w = np.zeros(C)
+    for a in range(C):
+        x = 0.0
+        for s in range(N):
+            d = lam[s] - pi[s] * eA[a, s]
+            if d > 0.0:
+                x += d
+        w[a] = x
+    g = np.zeros((C, C))
+    lst = np.empty(C, dtype=np.int64)
+    key = np.empty(C, dtype=np.int64)
+    outs = np.empty(C, dtype=np.int64)
+    for s in range(N):
+        if lam[s] <= 0.0:
+            continue
+        t = lam[s] / pi[s]
+        ev = events[s]
+        nev = full & ~ev
+        # |1_S − b − c|² ≥ |b ∖ S| + |c ∖ S| (a concept outside S costs 1 in one atom, 4 in both) and
+        # ≥ that + |S| − |b ∩ S| − |c ∩ S| (concepts of S in neither): with key = |b ∖ S| − |b ∩ S|, a pair can
+        # have a credit only when out_b + out_c < t and key_b + key_c + |S| < t
+        lim = t - np.int64(pc[ev])
+        L = 0
+        for a in range(C):
+            o = np.int64(pc[masks[a] & nev])
+            if o < t:
+                lst[L] = a
+                outs[L] = o
+                key[L] = o - np.int64(pc[masks[a] & ev])
+                L += 1
+        srt = np.argsort(key[:L], kind="mergesort")
+        for ii in range(L):
+            i = srt[ii]
+            if 2 * key[i] >= lim:
+                break  # every later pair has key_b + key_c ≥ 2 key_i
+            ai = lst[i]
+            b = masks[ai]
+            ob = outs[i]
+            for jj in range(ii + 1, L):
+                j = srt[jj]
+                if key[i] + key[j] >= lim:
+                    break
+                if ob + outs[j] >= t:
+                    continue
+                c = masks[lst[j]]
+                both = b & c
+                h = (np.int64(pc[ev & ~(b | c)]) + np.int64(pc[both & ev]) + np.int64(pc[(b ^ c) & nev])
+                     + 4 * np.int64(pc[both & nev]))
+                if h < t:
+                    v = lam[s] - pi[s] * h
+                    aj = lst[j]
+                    g[ai, aj] += v
+                    g[aj, ai] += v
+    half = np.zeros(C)  # ½ (the r − 2 largest g(b, ·))
+    q = r - 2
+    if q > 0:
+        buf = np.empty(q)
+        for b in range(C):
+            cnt = 0
+            for c in range(C):
+                if g[b, c] > 0.0:
+                    cnt = _push_top(buf, cnt, q, g[b, c])
+            sm = 0.0
+            for k in range(cnt):
+                sm += buf[k]
+            half[b] = 0.5 * sm
+    vb = w + half
+    lb = np.full(C, -np.inf)
+    cnt_lb = np.full(C, -np.inf)
+    q = r - 1
+    top = np.empty(max(q, 1))
+    pos = np.empty(C, dtype=np.int64)
+    for p in range(C):
+        pos[order[p]] = p
+    for a in range(C):
+        for after in range(2):  # 0: every other child (order-free), 1: the later positions only
+            cnt = 0
+            for b in range(C):
+                if b == a or (after == 1 and pos[b] <= pos[a]):
+                    continue
+                cnt = _push_top(top, cnt, q, vb[b] + g[a, b])
+            sm = 0.0
+            for k in range(cnt):
+                sm += top[k]
+            if after == 1:
+                lb[pos[a]] = base - w[a] - sm
+            else:
+                cnt_lb[a] = base - w[a] - sm
+    return lb, cnt_lb

@@ -281,3 +281,83 @@ def test_pair_filter_changes_no_answer(spec: str, m: int, monkeypatch: pytest.Mo
         assert sol.status == Status.OPTIMAL
         out.append((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)))
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_global_child_bound_against_enumeration(seed: int) -> None:
+    """Child i's order-free bound is base − w_i − max over (r − 1)-subsets of the other children of Σ w."""
+    from rdp_exact.solvers.bnb_kernel import global_child_bound
+
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        L, r = int(rng.integers(1, 9)), int(rng.integers(0, 6))
+        w = rng.integers(0, 4, L).astype(float) if seed % 2 else rng.uniform(0, 1, L)
+        got = global_child_bound(2.0, w, r)
+        for i in range(L):
+            others = [j for j in range(L) if j != i]
+            best = max((sum(w[list(U)]) for U in itertools.combinations(others, min(max(r - 1, 0), len(others)))),
+                       default=0.0)
+            assert got[i] == pytest.approx(2.0 - w[i] - best, abs=1e-12), (w, r, i)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_combined_windows_kernel_against_definition(seed: int) -> None:
+    """For the returned order, each position's bound is the largest over the families of
+    base − w − (the r − 1 largest w after it); the order is one family's w-descending order, and no family's
+    order leaves fewer children open."""
+    from rdp_exact.solvers.bnb_kernel import combined_windows
+
+    rng = np.random.default_rng(seed)
+    L, r = int(rng.integers(2, 12)), int(rng.integers(1, 5))
+    fams = [(float(rng.uniform(1, 3)), rng.integers(0, 5, L).astype(float) / 4) for _ in range(1 + seed % 3)]
+    lim = float(rng.uniform(0, 2))
+
+    def window(order: np.ndarray) -> np.ndarray:
+        return np.array([max(b - w[order[p]] - float(np.sort(w[order[p + 1:]])[::-1][: r - 1].sum()) for b, w in fams)
+                         for p in range(L)])
+
+    bases = np.array([b for b, _ in fams])
+    W = np.stack([w for _, w in fams])
+    order, lb = combined_windows(bases, W, r, lim)
+    assert np.allclose(lb, window(order))
+    assert any(np.array_equal(order, np.argsort(-w, kind="stable")) for _, w in fams)
+    fewest = min(int((window(np.argsort(-w, kind="stable")) <= lim).sum()) for _, w in fams)
+    assert int((lb <= lim).sum()) == fewest
+
+
+@pytest.mark.parametrize("spec,m,depth", [("random:n=5,support=14,seed=2", 4, 1), ("pairs:n=5,pair=0.3,single=0.05,seed=1", 5, 2),
+                                          ("random:n=5,support=20,seed=7", 5, 2), ("random:n=4,support=10,seed=3", 4, 0)])
+def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int) -> None:
+    """The exact-pair child bounds (the tuned λ and two random ones) never exceed the best completion: per
+    position, by the later atoms only; per child, by any other atoms (enumerated; r = 3 and 4)."""
+    from functools import cache
+
+    pmf = from_spec(spec)
+    k = 2
+    search = bnb_free._Search(Problem(pmf, m, k), None, None, "lagrange", cutoff=None)
+    atoms = [int(a) for a in search.atoms]
+
+    @cache
+    def D(T: frozenset[int]) -> float:
+        return _set_D(pmf, [atoms[a] for a in sorted(T)], k)
+
+    rng = np.random.default_rng(depth)
+    F = tuple(sorted(rng.choice(len(atoms), size=depth, replace=False).tolist()))
+    cand = np.array([a for a in range(search.M) if a not in F])
+    kF, kb = search._keys_from_scratch(F, cand)
+    eF = (kF // search.K1).astype(float)
+    eA = (np.minimum(kb, kF[None, :]) // search.K1).astype(np.int8)
+    r = m - depth
+    search.best = float("inf")
+    pe = search.pi * eF
+    _b, _w, tuned = search._lagrange(eF, eA, r, search._p2(depth, r), None, 40, search.atoms[cand])
+    for lam in [tuned, rng.uniform(0, 1.5, search.N) * pe, rng.uniform(0, 1, search.N) * search.pi * 3]:
+        order = rng.permutation(cand.size)
+        lb, cnt = search._exact_pair_windows(eF, eA, cand, lam, order, r)
+        for pos in sorted(set(rng.choice(cand.size, size=min(6, cand.size), replace=False).tolist()) | {0}):
+            A = int(cand[order[pos]])
+            later = cand[order[pos + 1:]].tolist()
+            others = [int(c) for c in cand.tolist() if c != A]
+            for pool, val in ((later, lb[pos]), (others, cnt[order[pos]])):
+                best = min(D(frozenset((*F, A, *U))) for s in range(0, r) for U in itertools.combinations(pool, s))
+                assert val <= best + 1e-9, (spec, F, pos, val, best)
