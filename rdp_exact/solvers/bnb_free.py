@@ -32,6 +32,12 @@ so before child F ∪ {a} is searched an allowed atom b is dropped when base −
 other w) exceeds the incumbent plus the tie tolerance: b is then in no completion within the tolerance
 (:meth:`_Search._pair_filter`; children with ≥ :data:`PAIR_FILTER_MIN_ATOMS` atoms).
 
+**Exact pair credits** (k = 2, r ≥ 3, :data:`EXACT_PAIRS`). At the node's λ the pattern b + c of two new atoms is
+a facility of its own, g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺, so D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) −
+Σ_{b∈U} w_λ(b) − Σ_{{b,c}⊆U} g(b, c); child a charges the pairs without a half to each atom (the r − 2 largest g
+of each) and is bounded by base − w_λ(a) − (the r − 1 largest w_λ(b) + g(a, b) + ½ G(b) over its later atoms)
+(:meth:`_Search._exact_pair_windows`; where ≥ :data:`EXACT_PAIRS_MIN_OPEN` children stay open).
+
 **Lagrangian bound (issue 15; default ``bound="lagrange"``).** At the root and at nodes with r ≥ 2 a
 facility-location Lagrangian is also computed: one facility per new atom A (its exact patterns with F, cost
 e_{F∪A}) and p₂ free 0/1 vectors for patterns with ≥ 2 new atoms; for λ ∈ [0, π·e_F],
