@@ -1227,6 +1227,16 @@ def warm_kernels() -> None:
     tiny = from_spec("random:n=5,support=10,seed=1")
     for k in (1, 2):
         solve(Problem(tiny, 3, k), time_limit=None, options={"heuristic": False})
+    # the kernels that only larger searches reach (≥ PAIR_FILTER_MIN_ATOMS atoms, ≥ EXACT_PAIRS_MIN_OPEN open
+    # children), with the argument types the search passes
+    from rdp_exact.solvers import bnb_kernel as bk
+
+    W = np.array([[0.5, 0.25, 0.0]])
+    bk.pair_filter(np.array([1.0]), W, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
+    events, pi, lam = np.array([3, 5], dtype=np.int64), np.array([0.5, 0.5]), np.array([0.5, 0.5])
+    for dt in (np.int8, np.int32):
+        bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam, np.ones((3, 2), dtype=dt), 1.0,
+                              np.arange(3, dtype=np.int64), 3, bk.popcount_table(3), 7)
 
 
 def _completed(problem: Problem, search: _Search, info: dict[str, Any], t0: float) -> Solution:
