@@ -69,3 +69,37 @@ def test_a_targets_run_names_the_targets_it_did_not_run(tmp_path):
     assert [t["name"] for t in res["targets"]] == [t[0] for t in TARGETS]
     assert res["meta"]["targets_from_earlier_runs"] == others
     assert "measured: targets" in res["meta"]["merged"]
+
+
+def test_toggle_switch_is_restored_and_ratios_need_comparable_arms() -> None:
+    """The on/off driver restores a flag switch and a callable one, and gives a ratio only where both arms proved
+    or both stopped at the same node limit with the same nodes."""
+    from benchmarks import toggle
+    from rdp_exact.solvers import bnb_free
+
+    before = bnb_free.PAIR_FILTER
+    undo = toggle._set("PAIR_FILTER", not before)
+    assert bnb_free.PAIR_FILTER is (not before)
+    undo()
+    assert bnb_free.PAIR_FILTER is before
+    state = {"on": None}
+
+    def sw(on: bool):  # noqa: ANN202
+        state["on"] = on
+        return lambda: state.update(on=None)
+
+    toggle._set(sw, True)()
+    assert state["on"] is None
+
+    def arm(status: str, wall: float, nodes: int) -> dict:
+        return {"status": status, "wall_s": wall, "nodes": nodes, "load_before": 0.1, "load_after": 0.2}
+
+    rows = [{"name": "a", "m": 4, "workers": 1, "on": arm("optimal", 1.0, 5), "off": arm("optimal", 2.0, 9), "same": True},
+            {"name": "b", "m": 4, "workers": 1, "options": {"node_limit": 7}, "on": arm("limit", 1.0, 7),
+             "off": arm("limit", 3.0, 7), "same": True},
+            {"name": "c", "m": 4, "workers": 1, "on": arm("limit", 1.0, 7), "off": arm("limit", 3.0, 8), "same": True}]
+    md = toggle.to_markdown("t", "s", {"meta": {"limit_s": 1, "load_start": 0, "load_end": 0}, "rows": rows},
+                            ("compiled", "NumPy"))
+    lines = {ln.split("|")[1].strip(): ln for ln in md.splitlines() if ln.startswith("| ") and "status" not in ln}
+    assert "2.00×" in lines["a"] and "3.00×" in lines["b"] and "| – |" in lines["c"]
+    assert "NumPy / compiled" in md
