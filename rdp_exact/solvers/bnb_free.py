@@ -207,6 +207,9 @@ RANK_ONE_MU_ATOMS = 128
 MAX_STALE_RESTARTS = 15
 #: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
 #: (:meth:`_Search._pair_filter`).
+#: Children with this many atoms left are first screened by one compiled call (:meth:`_Search._screen`) and
+#: visited only when the screen cannot prune them (0: no screen).
+SCREEN_R = 2
 PAIR_FILTER = True
 #: ... for children with at least this many allowed atoms (measured with the filter in NumPy: below, its fixed
 #: cost per child exceeded what it saved in the child's per-atom passes; `chain` ran 0.93× without the gate).
@@ -730,6 +733,39 @@ class _Search:
         finally:
             self.path_lb.pop()
 
+    def _screen(self, F: tuple[int, ...], cand: np.ndarray, kb: np.ndarray, kF: np.ndarray, lam: np.ndarray,
+                r1: tuple[float, np.ndarray] | None) -> bool:
+        """True when the child node F (r = :data:`SCREEN_R` atoms left) needs no visit: the compiled screen
+        (:func:`rdp_exact.solvers.bnb_kernel.screen_child`) runs the visit's first steps — its children's errors,
+        the Lagrangian from the parent's λ with the same steps and stop rule, the order-free grandchild bounds of
+        that family and of the rank-one terms — and every grandchild's bound is above the incumbent, with no
+        child within the tie tolerance. Counted as a node (and in ``screened``); otherwise the caller visits F,
+        which repeats the screen's work with every bound family (the legacy and exact-pair bounds too)."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        if self.bound != "lagrange" or cand.size < 2 or int(kF.max(initial=0)) // self.K1 > 127:
+            return False  # (the screen holds the children's errors as int8: ≤ |S| ≤ n)
+        if self.r1_lp is not None and len(F) <= self.r1_depth and cand.size >= RANK_ONE_FORCE_MIN_ATOMS:
+            return False  # the visit would re-solve the rank-one LP here: a bound the screen does not have
+        self._check_time()
+        r = self.m - len(F)
+        p2 = self._p2(len(F), r)
+        order, cum, ham = self._vector_lists() if p2 > 0 else self._no_vectors()
+        charge = self.atoms[cand] if self.k == 2 and CHARGE and p2 > 0 else np.zeros(0, dtype=np.int64)
+        rbase, rw = 0.0, np.zeros(0)
+        if self.r1_rho is not None:
+            const, rho = (self.r1_const, self.r1_rho) if r1 is None else r1
+            rbase, rw = const + float(rho[list(F)].sum()), np.ascontiguousarray(-rho[cand], dtype=np.float64)
+        lim = self.best + TOL + FLOAT_SLACK
+        skip, _dmin = bk.screen_child(kb, kF, self.K1, self.pi, np.ascontiguousarray(lam, dtype=np.float64), order,
+                                      cum, ham, r, p2, np.ascontiguousarray(charge, dtype=np.int64), LAG_ITERS,
+                                      LAG_CHUNK, self.best + TOL, lim, rbase, rw)
+        if skip:
+            self.stats.nodes += 1
+            self.stats.evaluated += int(cand.size)
+            self.stats.extra["screened"] = self.stats.extra.get("screened", 0) + 1
+        return bool(skip)
+
     def _exact_pair_windows(self, eF: np.ndarray, eA: np.ndarray, cand: np.ndarray, lam: np.ndarray,
                             order: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
         """Child bounds with exact pair credits at the node's λ (k = 2, :func:`rdp_exact.solvers.bnb_kernel.
@@ -969,6 +1005,8 @@ class _Search:
                 for Q in new_q:
                     self._min_pattern_keys(kb_c, Q, sub)
                 resid_c = resid + [Q for Q in new_q if len(Q) <= self.k - 1]
+                if r - 1 == SCREEN_R and lam is not None and self._screen(child, sub, kb_c, keA[i], lam, r1):
+                    continue
                 self._visit(child, sub, kb_c, keA[i], resid_c, H_c, lam, r1)
         finally:
             self.stack_lb.pop()
@@ -1180,6 +1218,8 @@ def solve(
         info["rank_one_nodes"] = search.stats.extra["rank_one_nodes"]
         info["rank_one_node_s"] = round(search.stats.extra["rank_one_node_s"], 3)
     info.update(nodes=search.stats.nodes, sets_evaluated=search.stats.evaluated, search_s=time.perf_counter() - t0)
+    if SCREEN_R > 0:
+        info["screened_nodes"] = int(search.stats.extra.get("screened", 0))
     root_bound = search.stats.extra.get("root_bound")
     if root_bound is not None:
         # the rank-one LP's bound is a root bound too (computed before the root node)

@@ -16,8 +16,9 @@ and g_λ(v) only where |1_S − v|² < λ_S/π_S, which the per-event lists of a
 For k = 2 the pair term can instead be charged to the atoms (:func:`_superset_charge`: half of the r − 1
 largest g_λ over proper supersets of each atom). The module also holds the compiled μ bound
 (:func:`credit_entries`, :func:`mu_bound`), the pattern keys by integer popcounts (:func:`pattern_keys_min`),
-one pass over a node's children (:func:`node_eval`) and the suffix sums of the child bounds
-(:func:`suffix_top_sums`).
+one pass over a node's children (:func:`node_eval`), the suffix sums of the child bounds
+(:func:`suffix_top_sums`) and the screen that skips a child with two atoms left without a visit
+(:func:`screen_child`).
 
 The state of the step rule (θ, the stale counter, the best λ seen) is passed in and out so that the caller can
 run the iterations in chunks and stop on its clock; every λ gives a valid bound, so stopping early only weakens
@@ -83,6 +84,14 @@ def atom_entries(pi, eF, eA):  # pragma: no cover - compiled
     indptr = np.zeros(Mc + 1, dtype=np.int64)
     ev = np.empty(Mc * N, dtype=np.int32)
     val = np.empty(Mc * N, dtype=np.float64)
+    j = _fill_entries(pi, eF, eA, indptr, ev, val)
+    return indptr, ev[:j], val[:j]
+
+
+@nb.njit(cache=True, inline="always")
+def _fill_entries(pi, eF, eA, indptr, ev, val):  # pragma: no cover - compiled
+    """Write the CSR of :func:`atom_entries` into room the caller made; returns the number of entries."""
+    Mc, N = eA.shape
     j = 0
     for a in range(Mc):
         for s in range(N):
@@ -91,7 +100,7 @@ def atom_entries(pi, eF, eA):  # pragma: no cover - compiled
                 val[j] = pi[s] * eA[a, s]
                 j += 1
         indptr[a + 1] = j
-    return indptr, ev[:j], val[:j]
+    return j
 
 
 @nb.njit(cache=True)
@@ -763,3 +772,88 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  #
             else:
                 cnt_lb[a] = base - w[a] - sm
     return lb, cnt_lb
+
+
+@nb.njit(cache=True)
+def screen_child(
+    kb, kF, K1, pi, lam0, order, cum, ham, r, p2, smasks, iters, chunk, target, lim, rbase, rw,
+):  # pragma: no cover - compiled
+    """Can a child node be skipped without visiting it? One compiled pass of what the visit would do first:
+    the keyed errors of its children (:func:`node_eval`), their sparse Lagrangian entries (:func:`atom_entries`),
+    up to ``iters`` subgradient steps from λ = min(λ₀, π e) in chunks of ``chunk`` (:func:`lagrange_iterate`,
+    the same steps and stopping rule as the visit), then the order-free bound base − w_b − (the r − 1 largest
+    other w) of every grandchild b (:func:`global_child_bound`), and with ``rw`` non-empty also
+    ``rbase`` − rw_b − (the r − 1 largest other rw) of a second family (the rank-one terms).
+
+    Returns (skip, min_b D(F ∪ {b})). ``skip`` is True only when every grandchild's bound exceeds ``lim`` and no
+    child of the node is within ``lim`` itself (the visit would offer it as an incumbent or a tie record): every
+    bound used is valid for every completion, so a skipped subtree holds no set within ``lim``."""
+    Mc, N = kb.shape
+    # errors of the children (no keys kept) and the count of their sparse Lagrangian entries, in one pass: the
+    # entry arrays are then allocated at their size, not Mc × N (page faults dominated at |C| ≈ 900)
+    eF = np.empty(N)
+    eFi = np.empty(N, dtype=np.int64)
+    for s in range(N):
+        eFi[s] = kF[s] // K1
+        eF[s] = eFi[s]
+    top = 0
+    for s in range(N):
+        if kF[s] > top:
+            top = kF[s]
+    div = np.empty(top + 1, dtype=np.int8)  # keys ≤ max κ_F: a table instead of a division per cell
+    for x in range(top + 1):
+        div[x] = x // K1
+    eA = np.empty((Mc, N), dtype=np.int8)
+    dmin = np.inf
+    nnz = 0
+    for i in range(Mc):
+        d = 0.0
+        for s in range(N):
+            e = div[kb[i, s] if kb[i, s] < kF[s] else kF[s]]
+            eA[i, s] = e
+            d += pi[s] * e
+            if e < eFi[s]:
+                nnz += 1
+        if d < dmin:
+            dmin = d
+    if dmin <= lim or r <= 1 or Mc <= 1:
+        return False, dmin
+    indptr = np.zeros(Mc + 1, dtype=np.int64)
+    ev = np.empty(nnz, dtype=np.int32)
+    val = np.empty(nnz)
+    _fill_entries(pi, eFi, eA, indptr, ev, val)
+    pe = pi * eF
+    lam = np.empty(N)
+    for s in range(N):
+        lam[s] = lam0[s] if lam0[s] < pe[s] else pe[s]
+    best_lam = lam.copy()
+    best_w = np.empty(Mc)
+    best_val = -np.inf
+    theta = 1.0
+    stale = 0
+    base = np.nan
+    done = 0
+    n_it = iters if iters > 1 else 1
+    while done < n_it:
+        c = chunk if chunk < n_it - done else n_it - done
+        lam, theta, stale, best_val, best_lam, pruned, chunk_base = lagrange_iterate(
+            pi, eF, indptr, ev, val, order, cum, ham, r, p2, lam, theta, stale, best_val, best_lam, c, target,
+            smasks, best_w,
+        )
+        if not np.isnan(chunk_base):
+            base = chunk_base
+        done += c
+        if pruned:
+            return True, dmin  # the node's own bound (every completion) is above the incumbent
+        if theta < 1e-9:
+            break
+    lb = global_child_bound(base, best_w, r)
+    if rw.size == Mc:
+        lb2 = global_child_bound(rbase, rw, r)
+        for i in range(Mc):
+            if lb2[i] > lb[i]:
+                lb[i] = lb2[i]
+    for i in range(Mc):
+        if lb[i] <= lim:
+            return False, dmin
+    return True, dmin

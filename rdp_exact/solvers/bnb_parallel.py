@@ -79,6 +79,8 @@ class TaskResult:
 
     nodes: int = 0
     evaluated: int = 0
+    #: Of those nodes, children skipped after the compiled screen (``bnb_free._Search._screen``).
+    screened: int = 0
     records: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
     best_D: float = math.inf
     best_set: tuple[int, ...] = ()
@@ -146,6 +148,7 @@ def _run_task(task: Task) -> TaskResult:
     except bs.TooManyTies:
         out.too_many_ties = True
     out.nodes, out.evaluated = s.stats.nodes, s.stats.evaluated
+    out.screened = int(s.stats.extra.get("screened", 0))
     out.records, out.best_D, out.best_set = s.records, s.best_set_D, s.best_set
     return out
 
@@ -247,6 +250,7 @@ def run(search: Any, workers: int, max_records: int) -> dict[str, Any]:
     for res in results:
         search.stats.nodes += res.nodes
         search.stats.evaluated += res.evaluated
+        search.stats.extra["screened"] = search.stats.extra.get("screened", 0) + res.screened
         search.records.extend(res.records)
         too_many |= res.too_many_ties
         if res.interrupted:

@@ -52,6 +52,9 @@ class BnbInfo(SolverInfo):
     """Search nodes visited."""
     events: int | None = None
     """Support size N (events with positive probability)."""
+    screened_nodes: int | None = None
+    """Of those nodes, children with :data:`~rdp_exact.solvers.bnb_free.SCREEN_R` atoms left that one compiled
+    screen pruned without a visit (unset: the screen was off)."""
     sets_evaluated: int | None = None
     """Atom sets whose exact D was computed (every child of every visited node)."""
     search_s: float | None = None

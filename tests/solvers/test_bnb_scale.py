@@ -361,3 +361,59 @@ def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int
             for pool, val in ((later, lb[pos]), (others, cnt[order[pos]])):
                 best = min(D(frozenset((*F, A, *U))) for s in range(0, r) for U in itertools.combinations(pool, s))
                 assert val <= best + 1e-9, (spec, F, pos, val, best)
+
+
+@pytest.mark.parametrize("spec,m", [("random:n=5,support=14,seed=2", 4), ("random:n=6,support=20,seed=4", 4),
+                                    ("pairs:n=5,pair=0.3,single=0.05,seed=1", 5), ("random:n=5,support=20,seed=7", 3)])
+def test_screen_skips_only_subtrees_above_the_limit(spec: str, m: int) -> None:
+    """The compiled screen of a node with two atoms left (the tuned λ and random ones, limits around the
+    subtree's best): it reports min_b D(F ∪ {b}) exactly, and says skip only when every completion F ∪ U
+    (1 ≤ |U| ≤ 2, enumerated) is above the limit; with the limit far below, it does skip."""
+    from rdp_exact.solvers.bnb_kernel import screen_child
+
+    pmf = from_spec(spec)
+    k = 2
+    search = bnb_free._Search(Problem(pmf, m, k), None, None, "lagrange", cutoff=None)
+    atoms = [int(a) for a in search.atoms]
+    rng = np.random.default_rng(m)
+    skipped = 0
+    for _ in range(3):
+        F = tuple(sorted(rng.choice(len(atoms), size=m - 2, replace=False).tolist()))
+        cand = np.array([a for a in range(search.M) if a not in F])
+        kF, kb = search._keys_from_scratch(F, cand)
+        eF = (kF // search.K1).astype(float)
+        eA = (np.minimum(kb, kF[None, :]) // search.K1).astype(np.int8)
+        singles = [_set_D(pmf, [atoms[a] for a in (*F, int(b))], k) for b in cand]
+        best = min(min(singles), min(_set_D(pmf, [atoms[a] for a in (*F, int(b), int(c))], k)
+                                     for b, c in itertools.combinations(cand.tolist(), 2)))
+        p2 = search._p2(len(F), 2)
+        order, cum, ham = search._vector_lists()
+        search.best = float("inf")
+        _b, _w, tuned = search._lagrange(eF, eA, 2, p2, None, 40, search.atoms[cand])
+        pe = search.pi * eF
+        for lam in (tuned, rng.uniform(0, 1.5, search.N) * pe, rng.uniform(0, 1, search.N) * search.pi * 3):
+            for lim in (best - 1e-6, best + 1e-6, 0.8 * best, 0.3 * best, 1.5 * best):
+                skip, dmin = screen_child(kb, kF, search.K1, search.pi, np.ascontiguousarray(lam), order, cum, ham,
+                                          2, p2, np.ascontiguousarray(search.atoms[cand], dtype=np.int64), 25, 5,
+                                          lim, lim, 0.0, np.zeros(0))
+                assert dmin == pytest.approx(min(singles), abs=1e-12)
+                assert not skip or lim < best, (spec, F, lim, best)
+                skipped += int(skip and lim <= 0.3 * best + 1e-12)
+    assert skipped > 0  # the screen is not vacuous
+
+
+@pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 4), ("random:n=6,support=24,seed=2", 5)])
+def test_screen_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same proven (D, R, P) and atoms with the screen on and off, and the screen does prune nodes."""
+    pr = Problem(from_spec(spec), m, 2)
+    out = []
+    for screen_r in (2, 0):
+        monkeypatch.setattr(bnb_free, "SCREEN_R", screen_r)
+        sol = bnb_free.solve(pr, time_limit=120, threads=1)
+        assert sol.status == Status.OPTIMAL
+        out.append((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)))
+        if screen_r:
+            assert sol.info.screened_nodes and sol.info.screened_nodes > 0
+        else:
+            assert sol.info.screened_nodes is None
+    assert out[0] == out[1]
