@@ -1,8 +1,8 @@
 """Shared driver of the on/off benchmarks of a branch-and-bound switch (``bench_pair_filter``,
-``bench_exact_pairs``, ``bench_node_kernels``, ``bench_screen``): each instance is solved with the switch on, then
-off, in the same run; the answers must agree. The switch is a module flag of :mod:`rdp_exact.solvers.bnb_free` or a
-function that sets it and returns its undo. Thread counts are pinned to 1 by the calling module; every row records
-the 1-minute load average."""
+``bench_exact_pairs``, ``bench_exact_pair_filter``, ``bench_node_kernels``, ``bench_screen``): each instance is
+solved with the switch on, then off, in the same run; the answers must agree. The switch is a module flag of
+:mod:`rdp_exact.solvers.bnb_free` or a function that sets it and returns its undo. Thread counts are pinned to 1 by
+the calling module; every row records the 1-minute load average."""
 
 from __future__ import annotations
 

@@ -36,7 +36,14 @@ other w) exceeds the incumbent plus the tie tolerance: b is then in no completio
 a facility of its own, g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺, so D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) −
 Σ_{b∈U} w_λ(b) − Σ_{{b,c}⊆U} g(b, c); child a charges the pairs without a half to each atom (the r − 2 largest g
 of each) and is bounded by base − w_λ(a) − (the r − 1 largest w_λ(b) + g(a, b) + ½ G(b) over its later atoms)
-(:meth:`_Search._exact_pair_windows`; where ≥ :data:`EXACT_PAIRS_MIN_OPEN` children stay open).
+(:meth:`_Search._exact_pair_windows`; where ≥ :data:`EXACT_PAIRS_MIN_OPEN` children stay open). With the same
+terms child a's allowed atoms are filtered: b stays only if base − w_λ(a) − v_a(b) − (the r − 2 largest other v_a)
+can beat the incumbent (:data:`EXACT_PAIR_FILTER`).
+
+**Screen** (:data:`SCREEN_R`). A child with two atoms left is first passed to one compiled call that runs its
+visit's first steps (its children's errors, the Lagrangian from the parent's λ, the order-free bounds of its
+children); it is visited only when those cannot prune it or one of its children is within the tie tolerance
+(:meth:`_Search._screen`).
 
 **Lagrangian bound (issue 15; default ``bound="lagrange"``).** At the root and at nodes with r ≥ 2 a
 facility-location Lagrangian is also computed: one facility per new atom A (its exact patterns with F, cost
@@ -188,6 +195,9 @@ EXACT_PAIRS = True
 EXACT_PAIRS_MAX_ATOMS = 1536
 #: ... and only where the other bounds leave at least this many children open (the table costs tens of ms).
 EXACT_PAIRS_MIN_OPEN = 64
+#: Where the exact pair credits ran, also filter each child's allowed atoms with them
+#: (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_filter`).
+EXACT_PAIR_FILTER = True
 #: Default of the option ``rank_one_depth``: re-solve the LP with the chosen atoms forced in at the nodes with
 #: 1 … this many chosen atoms (in the coordinating process of a parallel search; workers use the terms they are
 #: handed), each for at most RANK_ONE_FORCE_S seconds, where at least RANK_ONE_FORCE_MIN_ATOMS atoms are allowed.
@@ -712,9 +722,10 @@ class _Search:
         else:
             families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         order, lb = self._combined_windows(families, r, lim)
+        pair_terms = None
         if (tuned and self.k == 2 and r >= 3 and EXACT_PAIRS and cand.size <= EXACT_PAIRS_MAX_ATOMS and lb.size
                 and int(np.count_nonzero(lb <= lim)) >= EXACT_PAIRS_MIN_OPEN):
-            lb2, cnt2 = self._exact_pair_windows(eF, eA, cand, lam_c, order, r)
+            lb2, cnt2, pair_terms = self._exact_pair_windows(eF, eA, cand, lam_c, order, r)
             lb = np.maximum(lb, lb2)
             cnt_lb = np.maximum(cnt_lb, cnt2)
         node_lb = -math.inf
@@ -729,7 +740,7 @@ class _Search:
                 raise _Timeout
         self.path_lb.append(node_lb)
         try:
-            self._children(F, cand, kb, keA, resid, H, lam_c, r, order, lb, cnt_lb, r1, families)
+            self._children(F, cand, kb, keA, resid, H, lam_c, r, order, lb, cnt_lb, r1, families, pair_terms)
         finally:
             self.path_lb.pop()
 
@@ -767,16 +778,19 @@ class _Search:
         return bool(skip)
 
     def _exact_pair_windows(self, eF: np.ndarray, eA: np.ndarray, cand: np.ndarray, lam: np.ndarray,
-                            order: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+                            order: np.ndarray, r: int
+                            ) -> tuple[np.ndarray, np.ndarray, tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
         """Child bounds with exact pair credits at the node's λ (k = 2, :func:`rdp_exact.solvers.bnb_kernel.
-        exact_pair_windows`): (per position of ``order``, per child)."""
+        exact_pair_windows`): (per position of ``order``, per child, the terms (base, w, vb, g) of
+        :func:`~rdp_exact.solvers.bnb_kernel.exact_pair_filter`)."""
         from rdp_exact.solvers import bnb_kernel as bk
 
         lam = np.ascontiguousarray(lam, dtype=np.float64)
         base = float(np.minimum(lam, self.pi * eF).sum())
-        return bk.exact_pair_windows(np.ascontiguousarray(self.atoms[cand], dtype=np.int64), self.events, self.pi,
-                                     lam, eA, base, np.ascontiguousarray(order, dtype=np.int64), int(r), self.pc,
-                                     (1 << self.n) - 1)
+        lb, cnt, w, vb, g = bk.exact_pair_windows(np.ascontiguousarray(self.atoms[cand], dtype=np.int64), self.events,
+                                                  self.pi, lam, eA, base, np.ascontiguousarray(order, dtype=np.int64),
+                                                  int(r), self.pc, (1 << self.n) - 1)
+        return lb, cnt, (base, w, vb, g)
 
     def _forced_terms(self, F: tuple[int, ...], cand: np.ndarray, r: int) -> tuple[float, np.ndarray]:
         """The rank-one LP re-solved with the atoms of F forced in (:func:`~rdp_exact.solvers.rank_one.
@@ -939,6 +953,7 @@ class _Search:
         cnt_lb: np.ndarray,
         r1: tuple[float, np.ndarray] | None = None,
         families: list[tuple[float, np.ndarray]] | None = None,
+        pair_terms: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Recurse into the children in ``order`` while their bound ``lb`` can beat the incumbent.
 
@@ -984,6 +999,14 @@ class _Search:
                     if stacked is None:
                         stacked = _stack_families(families)
                     rest = self._pair_filter(families, i, rest, r, stacked)
+                if pair_terms is not None and EXACT_PAIR_FILTER and rest.size >= 2:
+                    # the same filter under the exact pair credits: b stays only if base − w(a) − v_a(b) − (the
+                    # r − 2 largest other v_a) can beat the incumbent
+                    from rdp_exact.solvers import bnb_kernel as bk
+
+                    pb, pw, pvb, pg = pair_terms
+                    rest = bk.exact_pair_filter(pb, pw, pvb, pg, int(i), np.ascontiguousarray(rest, dtype=np.int64),
+                                                int(r), self.best + TOL + FLOAT_SLACK)
                 H_c = None
                 if sym:
                     assert H is not None
@@ -1275,8 +1298,10 @@ def warm_kernels() -> None:
     bk.pair_filter(np.array([1.0]), W, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
     events, pi, lam = np.array([3, 5], dtype=np.int64), np.array([0.5, 0.5]), np.array([0.5, 0.5])
     for dt in (np.int8, np.int32):
-        bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam, np.ones((3, 2), dtype=dt), 1.0,
-                              np.arange(3, dtype=np.int64), 3, bk.popcount_table(3), 7)
+        _lb, _cnt, w, vb, g = bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam,
+                                                    np.ones((3, 2), dtype=dt), 1.0, np.arange(3, dtype=np.int64), 3,
+                                                    bk.popcount_table(3), 7)
+    bk.exact_pair_filter(1.0, w, vb, g, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
 
 
 def _completed(problem: Problem, search: _Search, info: dict[str, Any], t0: float) -> Solution:

@@ -679,9 +679,10 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  #
     For U = {a} ∪ U' the pairs inside U' are charged half to each of their atoms, at most the r − 2 largest g of
     each: D ≥ base − w(a) − Σ_{b∈U'} v_a(b), v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)). Returns
     (per position p of ``order``: base − w(a_p) − the r − 1 largest v_{a_p}(b) over later positions; per child:
-    the same over all other children). g(b, c) is positive only on events where |1_S − b − c|² < λ_S/π_S, and
-    every concept of b outside S costs at least 1 there, so per event only the atoms with fewer than λ_S/π_S
-    concepts outside S are paired."""
+    the same over all other children; w; vb = w + ½ (the r − 2 largest g(b, ·)); the table g — these three for
+    :func:`exact_pair_filter`). g(b, c) is positive only on events where |1_S − b − c|² < λ_S/π_S, and every
+    concept of b outside S costs at least 1 there, so per event only the atoms with fewer than λ_S/π_S concepts
+    outside S are paired."""
     C, N = eA.shape
     w = np.zeros(C)
     for a in range(C):
@@ -694,48 +695,50 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  #
     g = np.zeros((C, C))
     lst = np.empty(C, dtype=np.int64)
     key = np.empty(C, dtype=np.int64)
-    outs = np.empty(C, dtype=np.int64)
+    ks = np.empty(C, dtype=np.int64)  # the listed atoms sorted by key: keys, masks, indices (contiguous)
+    ms = np.empty(C, dtype=np.int64)
+    ids = np.empty(C, dtype=np.int64)
     for s in range(N):
         if lam[s] <= 0.0:
             continue
         t = lam[s] / pi[s]
         ev = events[s]
         nev = full & ~ev
-        # |1_S − b − c|² ≥ |b ∖ S| + |c ∖ S| (a concept outside S costs 1 in one atom, 4 in both) and
-        # ≥ that + |S| − |b ∩ S| − |c ∩ S| (concepts of S in neither): with key = |b ∖ S| − |b ∩ S|, a pair can
-        # have a credit only when out_b + out_c < t and key_b + key_c + |S| < t
-        lim = t - np.int64(pc[ev])
+        size = np.int64(pc[ev])
+        # per concept of S the pattern b + c costs 1 − b_i − c_i + 2 b_i c_i, outside S b_i + c_i + 2 b_i c_i, so
+        # |1_S − b − c|² = |S| + key_b + key_c + 2 |b ∩ c| with key = |b ∖ S| − |b ∩ S|; and it is ≥ |b ∖ S|, so only
+        # atoms with fewer than t = λ_S/π_S concepts outside S are listed
+        lim = t - size
         L = 0
         for a in range(C):
             o = np.int64(pc[masks[a] & nev])
             if o < t:
                 lst[L] = a
-                outs[L] = o
                 key[L] = o - np.int64(pc[masks[a] & ev])
                 L += 1
         srt = np.argsort(key[:L], kind="mergesort")
         for ii in range(L):
-            i = srt[ii]
-            if 2 * key[i] >= lim:
+            ks[ii] = key[srt[ii]]
+            ids[ii] = lst[srt[ii]]
+            ms[ii] = masks[ids[ii]]
+        for ii in range(L):
+            ki = ks[ii]
+            if 2 * ki >= lim:
                 break  # every later pair has key_b + key_c ≥ 2 key_i
-            ai = lst[i]
-            b = masks[ai]
-            ob = outs[i]
+            rem = lim - ki
+            b = ms[ii]
+            ai = ids[ii]
             for jj in range(ii + 1, L):
-                j = srt[jj]
-                if key[i] + key[j] >= lim:
+                kj = ks[jj]
+                if kj >= rem:
                     break
-                if ob + outs[j] >= t:
-                    continue
-                c = masks[lst[j]]
-                both = b & c
-                h = (np.int64(pc[ev & ~(b | c)]) + np.int64(pc[both & ev]) + np.int64(pc[(b ^ c) & nev])
-                     + 4 * np.int64(pc[both & nev]))
-                if h < t:
-                    v = lam[s] - pi[s] * h
-                    aj = lst[j]
-                    g[ai, aj] += v
-                    g[aj, ai] += v
+                x = kj + 2 * np.int64(pc[b & ms[jj]])
+                if x < rem:
+                    v = lam[s] - pi[s] * (size + ki + x)
+                    if v > 0.0:
+                        aj = ids[jj]
+                        g[ai, aj] += v
+                        g[aj, ai] += v
     half = np.zeros(C)  # ½ (the r − 2 largest g(b, ·))
     q = r - 2
     if q > 0:
@@ -753,25 +756,69 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  #
     lb = np.full(C, -np.inf)
     cnt_lb = np.full(C, -np.inf)
     q = r - 1
-    top = np.empty(max(q, 1))
+    top0 = np.empty(max(q, 1))  # order-free: every other child
+    top1 = np.empty(max(q, 1))  # the later positions only
     pos = np.empty(C, dtype=np.int64)
     for p in range(C):
         pos[order[p]] = p
+    neg = np.empty(C)
+    for b in range(C):
+        neg[b] = -vb[b]
+    vord = np.argsort(neg, kind="mergesort")
     for a in range(C):
-        for after in range(2):  # 0: every other child (order-free), 1: the later positions only
-            cnt = 0
-            for b in range(C):
-                if b == a or (after == 1 and pos[b] <= pos[a]):
-                    continue
-                cnt = _push_top(top, cnt, q, vb[b] + g[a, b])
-            sm = 0.0
-            for k in range(cnt):
-                sm += top[k]
-            if after == 1:
-                lb[pos[a]] = base - w[a] - sm
-            else:
-                cnt_lb[a] = base - w[a] - sm
-    return lb, cnt_lb
+        # the r − 1 largest vb(b) + g(a, b): the partners with g(a, b) > 0 at their value, then the largest vb
+        # among the others (g = 0 there), at most r − 1 of them
+        c0 = 0
+        c1 = 0
+        for b in range(C):
+            x = g[a, b]
+            if x > 0.0:
+                c0 = _push_top(top0, c0, q, vb[b] + x)
+                if pos[b] > pos[a]:
+                    c1 = _push_top(top1, c1, q, vb[b] + x)
+        c0 = _push_largest_rest(top0, c0, q, vb, vord, g, a, pos, -1)
+        c1 = _push_largest_rest(top1, c1, q, vb, vord, g, a, pos, pos[a])
+        sm = 0.0
+        for k in range(c0):
+            sm += top0[k]
+        cnt_lb[a] = base - w[a] - sm
+        sm = 0.0
+        for k in range(c1):
+            sm += top1[k]
+        lb[pos[a]] = base - w[a] - sm
+    return lb, cnt_lb, w, vb, g
+
+
+@nb.njit(cache=True, inline="always")
+def _push_largest_rest(top, cnt, q, vb, vord, g, a, pos, after):  # pragma: no cover - compiled
+    """Push the q largest vb(b) (``vord``: b by vb descending) over the b ≠ a with g(a, b) = 0 and pos[b] > after
+    into the top-q buffer; returns its count."""
+    k = 0
+    for idx in range(vord.size):
+        b = vord[idx]
+        if b == a or pos[b] <= after or g[a, b] > 0.0:
+            continue
+        cnt = _push_top(top, cnt, q, vb[b])
+        k += 1
+        if k >= q:
+            break
+    return cnt
+
+
+@nb.njit(cache=True)
+def exact_pair_filter(base, w, vb, g, i, rest, r, lim):  # pragma: no cover - compiled
+    """The entries b of ``rest`` (child indices) that can still join child i under the exact pair credits
+    (:func:`exact_pair_windows`): base − w(i) − v_i(b) − (the r − 2 largest v_i over rest ∖ {b}) ≤ lim, with
+    v_i(b) = vb(b) + g(i, b)."""
+    vals = np.empty(rest.size)
+    for j in range(rest.size):
+        vals[j] = vb[rest[j]] + g[i, rest[j]]
+    b = global_child_bound(base - w[i], vals, r - 1)
+    keep = np.ones(rest.size, dtype=np.bool_)
+    for j in range(rest.size):
+        if b[j] > lim:
+            keep[j] = False
+    return rest[keep]
 
 
 @nb.njit(cache=True)

@@ -272,15 +272,21 @@ def test_pair_filter_keeps_exactly_the_atoms_of_some_completion_within_the_incum
 def test_pair_filter_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same (D, R, P) and atoms with the filter on and off (the filter only drops atoms of no completion
     within the incumbent)."""
-    pr = Problem(from_spec(spec), m, 2)
     monkeypatch.setattr(bnb_free, "PAIR_FILTER_MIN_ATOMS", 2)  # these children have fewer atoms than the gate
+    out = _answers_with(Problem(from_spec(spec), m, 2), monkeypatch, "PAIR_FILTER", (True, False))
+    assert out[0][0] == out[1][0]
+
+
+def _answers_with(pr: Problem, monkeypatch: pytest.MonkeyPatch, flag: str, values: tuple[object, ...]) -> list[tuple]:
+    """The proven canonical answer ((D, R, P) and atoms) and the info, with ``bnb_free.<flag>`` at each value."""
     out = []
-    for on in (True, False):
-        monkeypatch.setattr(bnb_free, "PAIR_FILTER", on)
-        sol = bnb_free.solve(pr, time_limit=60, threads=1)
+    for v in values:
+        monkeypatch.setattr(bnb_free, flag, v)
+        sol = bnb_free.solve(pr, time_limit=120, threads=1)
         assert sol.status == Status.OPTIMAL
-        out.append((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)))
-    assert out[0] == out[1]
+        out.append(((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)),
+                    sol.info))
+    return out
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -353,7 +359,7 @@ def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int
     _b, _w, tuned = search._lagrange(eF, eA, r, search._p2(depth, r), None, 40, search.atoms[cand])
     for lam in [tuned, rng.uniform(0, 1.5, search.N) * pe, rng.uniform(0, 1, search.N) * search.pi * 3]:
         order = rng.permutation(cand.size)
-        lb, cnt = search._exact_pair_windows(eF, eA, cand, lam, order, r)
+        lb, cnt, _terms = search._exact_pair_windows(eF, eA, cand, lam, order, r)
         for pos in sorted(set(rng.choice(cand.size, size=min(6, cand.size), replace=False).tolist()) | {0}):
             A = int(cand[order[pos]])
             later = cand[order[pos + 1:]].tolist()
@@ -405,15 +411,91 @@ def test_screen_skips_only_subtrees_above_the_limit(spec: str, m: int) -> None:
 @pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 4), ("random:n=6,support=24,seed=2", 5)])
 def test_screen_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same proven (D, R, P) and atoms with the screen on and off, and the screen does prune nodes."""
+    (on, info_on), (off, info_off) = _answers_with(Problem(from_spec(spec), m, 2), monkeypatch, "SCREEN_R", (2, 0))
+    assert on == off
+    assert info_on.screened_nodes and info_on.screened_nodes > 0
+    assert info_off.screened_nodes is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_pair_windows_equals_its_definition(seed: int) -> None:
+    """The compiled exact-pair bounds equal the formula computed directly: w(b), g(b, c) = Σ_S (λ_S − π_S
+    |1_S − b − c|²)⁺ over every pair, v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)), and per child
+    base − w(a) − the r − 1 largest v_a(b) (over the later positions, and over every other child)."""
+    from rdp_exact.solvers.bnb_kernel import exact_pair_windows, popcount_table
+
+    rng = np.random.default_rng(seed)
+    n, N, C = 6, 12, 14
+    r = 3 + seed % 2
+    full = (1 << n) - 1
+    events = rng.choice(np.arange(1, 1 << n), size=N, replace=False).astype(np.int64)
+    masks = rng.choice(np.arange(1, 1 << n), size=C, replace=False).astype(np.int64)
+    pi = rng.dirichlet(np.ones(N))
+    eA = rng.integers(0, 4, size=(C, N)).astype(np.int8)
+    lam = pi * rng.uniform(0, 4, N)
+    base = float(rng.uniform(0, 2))
+    order = rng.permutation(C).astype(np.int64)
+    lb, cnt, *_ = exact_pair_windows(masks, events, pi, lam, eA, base, order, r, popcount_table(n), full)
+
+    bits = ((masks[:, None] >> np.arange(n)) & 1).astype(int)
+    tgt = ((events[:, None] >> np.arange(n)) & 1).astype(int)
+    w = np.maximum(lam[None, :] - pi[None, :] * eA, 0).sum(axis=1)
+    g = np.zeros((C, C))
+    for b, c in itertools.combinations(range(C), 2):
+        h = ((tgt - bits[b] - bits[c]) ** 2).sum(axis=1)
+        g[b, c] = g[c, b] = np.maximum(lam - pi * h, 0).sum()
+    half = 0.5 * np.sort(g, axis=1)[:, ::-1][:, : r - 2].sum(axis=1)
+    pos = np.empty(C, dtype=int)
+    pos[order] = np.arange(C)
+    for a in range(C):
+        v = w + half + g[a]
+        others = [b for b in range(C) if b != a]
+        later = [b for b in others if pos[b] > pos[a]]
+        for pool, got in ((others, cnt[a]), (later, lb[pos[a]])):
+            want = base - w[a] - np.sort(v[pool])[::-1][: r - 1].sum()
+            assert got == pytest.approx(want, abs=1e-12), (a, pool == later)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_pair_filter_equals_its_definition(seed: int) -> None:
+    """Atom b of ``rest`` stays with child i iff base − w(i) − v_i(b) − (the r − 2 largest v_i over rest ∖ {b})
+    ≤ lim, v_i(b) = vb(b) + g(i, b) (computed here by sorting)."""
+    from rdp_exact.solvers.bnb_kernel import exact_pair_filter
+
+    rng = np.random.default_rng(seed)
+    C = 20
+    r = 3 + seed % 3
+    w, vb = rng.uniform(0, 1, C), rng.uniform(0, 1.5, C)
+    g = rng.uniform(0, 1, (C, C)) * (rng.uniform(size=(C, C)) < 0.4)
+    g = np.triu(g, 1) + np.triu(g, 1).T
+    i = int(rng.integers(C))
+    rest = np.array(sorted(rng.choice([b for b in range(C) if b != i], size=12, replace=False)), dtype=np.int64)
+    base = 3.0
+    v = {int(b): vb[b] + g[i, b] for b in rest}
+    bounds = {b: base - w[i] - v[b] - sum(sorted((v[c] for c in v if c != b), reverse=True)[: r - 2]) for b in v}
+    lim = float(np.median(list(bounds.values())))
+    kept = exact_pair_filter(base, w, vb, g, i, rest, r, lim).tolist()
+    assert kept == [b for b in rest.tolist() if bounds[b] <= lim]
+    assert 0 < len(kept) < rest.size
+
+
+@pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 5), ("random:n=6,support=24,seed=2", 5)])
+def test_exact_pair_filter_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same proven (D, R, P) and atoms with the exact pair filter on and off, the pair credits run at every
+    node they apply to, and the filter does drop atoms."""
+    from rdp_exact.solvers import bnb_kernel as bk
+
     pr = Problem(from_spec(spec), m, 2)
-    out = []
-    for screen_r in (2, 0):
-        monkeypatch.setattr(bnb_free, "SCREEN_R", screen_r)
-        sol = bnb_free.solve(pr, time_limit=120, threads=1)
-        assert sol.status == Status.OPTIMAL
-        out.append((round(sol.objective, 9), round(sol.rate, 9), round(sol.poly, 9), sorted(sol.sae.atoms)))
-        if screen_r:
-            assert sol.info.screened_nodes and sol.info.screened_nodes > 0
-        else:
-            assert sol.info.screened_nodes is None
-    assert out[0] == out[1]
+    monkeypatch.setattr(bnb_free, "EXACT_PAIRS_MIN_OPEN", 1)  # these nodes leave fewer children open than the gate
+    dropped = []
+    real = bk.exact_pair_filter
+
+    def counting(*args: object) -> np.ndarray:
+        kept = real(*args)
+        dropped.append(len(args[5]) - kept.size)  # type: ignore[arg-type]
+        return kept
+
+    monkeypatch.setattr(bk, "exact_pair_filter", counting)
+    out = _answers_with(pr, monkeypatch, "EXACT_PAIR_FILTER", (True, False))
+    assert out[0][0] == out[1][0]
+    assert sum(dropped) > 0
