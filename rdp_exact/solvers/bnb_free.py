@@ -215,11 +215,11 @@ RANK_ONE_MAX_S = 3.0
 RANK_ONE_MU_ATOMS = 128
 #: Local-search restarts without improvement before the incumbent search stops early.
 MAX_STALE_RESTARTS = 15
-#: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
-#: (:meth:`_Search._pair_filter`).
 #: Children with this many atoms left are first screened by one compiled call (:meth:`_Search._screen`) and
 #: visited only when the screen cannot prune them (0: no screen).
 SCREEN_R = 2
+#: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
+#: (:meth:`_Search._pair_filter`).
 PAIR_FILTER = True
 #: ... for children with at least this many allowed atoms (measured with the filter in NumPy: below, its fixed
 #: cost per child exceeded what it saved in the child's per-atom passes; `chain` ran 0.93× without the gate).

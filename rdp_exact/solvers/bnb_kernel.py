@@ -826,7 +826,8 @@ def screen_child(
     kb, kF, K1, pi, lam0, order, cum, ham, r, p2, smasks, iters, chunk, target, lim, rbase, rw,
 ):  # pragma: no cover - compiled
     """Can a child node be skipped without visiting it? One compiled pass of what the visit would do first:
-    the keyed errors of its children (:func:`node_eval`), their sparse Lagrangian entries (:func:`atom_entries`),
+    the errors of its children (as :func:`node_eval`, as int8: ≤ |S| ≤ n), their sparse Lagrangian entries (as
+    :func:`atom_entries`, allocated at their count),
     up to ``iters`` subgradient steps from λ = min(λ₀, π e) in chunks of ``chunk`` (:func:`lagrange_iterate`,
     the same steps and stopping rule as the visit), then the order-free bound base − w_b − (the r − 1 largest
     other w) of every grandchild b (:func:`global_child_bound`), and with ``rw`` non-empty also
