@@ -160,7 +160,7 @@ MAX_N = 16
 MU_ITERS = 8
 #: Subgradient iterations for the Lagrangian multipliers λ: root, inner nodes (r ≥ LAG_MIN_R; below, the μ bound).
 LAG_ITERS_ROOT = 60
-LAG_ITERS = 25
+LAG_ITERS = 40
 #: k = 2: charge the pair term to the atoms (½ of the r − 1 largest g_λ over proper supersets) instead of top-p₂
 #: free vectors (the root bound rises, e.g. 0.58 → 0.70 of D* = 0.99 on a chain-structured n = 12 pmf).
 CHARGE = True
@@ -168,10 +168,11 @@ CHARGE = True
 #: benchmarks/bench_lag_depth.py: from 3 to 2, the sampled ``blocks`` pmf needs 16 k nodes instead of 36 k
 #: (1.34× faster), ``pairs12`` 1.07×, ``chain`` 0.96× (same nodes), ``hier`` 0.86×.
 LAG_MIN_R = 2
-#: Largest n at which nodes that tune the Lagrangian also compute the μ bound as a second family. At n = 12 it
-#: cost more than it pruned (benchmarks/bench_parallel.py, "serial / before": ``blocks``, ``hier``, ``pairs12``
-#: faster without it, with 0–16 % more nodes).
-LEGACY_BESIDE_LAGRANGE_MAX_N = 10
+#: Largest n at which nodes that tune the Lagrangian also compute the μ bound as a second family (0: never). At
+#: n = 12 it cost more than it pruned (benchmarks/bench_parallel.py, "serial / before": ``blocks``, ``hier``,
+#: ``pairs12`` faster without it, with 0–16 % more nodes); beside the exact pair credits and the screen it does
+#: at n ≤ 10 too (benchmarks/bench_tuning.py: ``random`` n = 10, m = 5 subtrees 1.3× faster, +0.1 % nodes).
+LEGACY_BESIDE_LAGRANGE_MAX_N = 0
 #: Largest n at which the μ bound also tries its free-vector variant (a 2^n × N table per node): on the sampled
 #: n = 12 ``chain`` pmf (μ bound after the rank-one fixing) it never won, and skipping it visits the same 8,038
 #: nodes about 4× faster (benchmarks/bench_parallel.py, "serial / before").
@@ -195,6 +196,10 @@ EXACT_PAIRS = True
 EXACT_PAIRS_MAX_ATOMS = 1536
 #: ... and only where the other bounds leave at least this many children open (the table costs tens of ms).
 EXACT_PAIRS_MIN_OPEN = 64
+#: Build the pair table through the atoms' masks (:func:`rdp_exact.solvers.bnb_kernel._pair_table_subsets`) where
+#: the allowed atoms are at least 1/this of all 2^n masks; otherwise by the key-sorted scan. Same table; on
+#: ``random:n=10,support=64`` (|C| ≈ 980 of 1,023) 9–14 ms against 20–25 ms per table.
+EXACT_PAIRS_SUBSET_SHARE = 2
 #: Where the exact pair credits ran, also filter each child's allowed atoms with them
 #: (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_filter`).
 EXACT_PAIR_FILTER = True
@@ -218,6 +223,11 @@ MAX_STALE_RESTARTS = 15
 #: Children with this many atoms left are first screened by one compiled call (:meth:`_Search._screen`) and
 #: visited only when the screen cannot prune them (0: no screen).
 SCREEN_R = 2
+#: Subgradient iterations of the screen's Lagrangian (from the parent's λ).
+SCREEN_LAG_ITERS = 25
+#: Screen all children of a node in one compiled call (:meth:`_Search._screen_children`; k = 2, no symmetry)
+#: instead of one call per child from the visit loop: the same skips, without the loop's per-child Python work.
+FUSED_SCREEN = True
 #: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
 #: (:meth:`_Search._pair_filter`).
 PAIR_FILTER = True
@@ -769,13 +779,47 @@ class _Search:
             rbase, rw = const + float(rho[list(F)].sum()), np.ascontiguousarray(-rho[cand], dtype=np.float64)
         lim = self.best + TOL + FLOAT_SLACK
         skip, _dmin = bk.screen_child(kb, kF, self.K1, self.pi, np.ascontiguousarray(lam, dtype=np.float64), order,
-                                      cum, ham, r, p2, np.ascontiguousarray(charge, dtype=np.int64), LAG_ITERS,
+                                      cum, ham, r, p2, np.ascontiguousarray(charge, dtype=np.int64), SCREEN_LAG_ITERS,
                                       LAG_CHUNK, self.best + TOL, lim, rbase, rw)
         if skip:
             self.stats.nodes += 1
             self.stats.evaluated += int(cand.size)
             self.stats.extra["screened"] = self.stats.extra.get("screened", 0) + 1
         return bool(skip)
+
+    def _screen_children(self, F: tuple[int, ...], cand: np.ndarray, kb: np.ndarray, keA: np.ndarray, lam: np.ndarray,
+                         r: int, order: np.ndarray, lb: np.ndarray, cnt_lb: np.ndarray,
+                         r1: tuple[float, np.ndarray] | None, families: list[tuple[float, np.ndarray]] | None,
+                         pair_terms: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Per position of ``order``: the allowed-atom count of child F ∪ {a} (r − 1 = :data:`SCREEN_R` atoms left)
+        where it needs no visit, else −1 — the screen of :meth:`_screen` run for all children in one compiled call
+        (:func:`rdp_exact.solvers.bnb_kernel.screen_children`, :data:`FUSED_SCREEN`) with the allowed atoms
+        :meth:`_children` would give each child, at the current incumbent. :meth:`_children` counts a skipped
+        child when its loop reaches it, and screens the others again only if the incumbent fell meanwhile, so
+        the search skips and counts exactly the children the per-child screen would."""
+        from rdp_exact.solvers import bnb_kernel as bk
+
+        self._check_time()
+        lim = self.best + TOL + FLOAT_SLACK
+        p2 = self._p2(len(F) + 1, r - 1)
+        vorder, cum, ham = self._vector_lists() if p2 > 0 else self._no_vectors()
+        if PAIR_FILTER and families:
+            bases, W = _stack_families(families)
+        else:
+            bases, W = np.zeros(0), np.zeros((0, cand.size))
+        ep = pair_terms is not None and EXACT_PAIR_FILTER
+        pb, pw, pvb, pg = pair_terms if pair_terms is not None else (0.0, np.zeros(0), np.zeros(0), np.zeros((0, 0)))
+        rbase, rho = 0.0, np.zeros(0)
+        if self.r1_rho is not None:
+            const, rho_all = (self.r1_const, self.r1_rho) if r1 is None else r1
+            rbase = const + float(rho_all[list(F)].sum()) if F else const
+            rho = np.ascontiguousarray(rho_all[cand], dtype=np.float64)
+        return bk.screen_children(
+            kb, keA, self.K1, np.ascontiguousarray(order, dtype=np.int64), lb, cnt_lb, lim, bases, W,
+            max(2, PAIR_FILTER_MIN_ATOMS), ep, float(pb), pw, pvb, pg,
+            np.ascontiguousarray(self.atoms[cand], dtype=np.int64), np.ascontiguousarray(self.asize[cand]),
+            self.events, self.sizes, self.pc, self.pi, np.ascontiguousarray(lam, dtype=np.float64), vorder, cum,
+            ham, int(r), int(p2), bool(CHARGE and p2 > 0), SCREEN_LAG_ITERS, LAG_CHUNK, self.best + TOL, rbase, rho)
 
     def _exact_pair_windows(self, eF: np.ndarray, eA: np.ndarray, cand: np.ndarray, lam: np.ndarray,
                             order: np.ndarray, r: int
@@ -789,7 +833,8 @@ class _Search:
         base = float(np.minimum(lam, self.pi * eF).sum())
         lb, cnt, w, vb, g = bk.exact_pair_windows(np.ascontiguousarray(self.atoms[cand], dtype=np.int64), self.events,
                                                   self.pi, lam, eA, base, np.ascontiguousarray(order, dtype=np.int64),
-                                                  int(r), self.pc, (1 << self.n) - 1)
+                                                  int(r), self.pc, (1 << self.n) - 1,
+                                                  (1 << self.n) <= EXACT_PAIRS_SUBSET_SHARE * cand.size)
         return lb, cnt, (base, w, vb, g)
 
     def _forced_terms(self, F: tuple[int, ...], cand: np.ndarray, r: int) -> tuple[float, np.ndarray]:
@@ -978,6 +1023,13 @@ class _Search:
         # the bounds need not be monotone in the position: stop where every later child's bound is too high
         sufmin = np.minimum.accumulate(lb[::-1])[::-1] if lb.size else lb
         stacked = None
+        pre, pre_best = None, self.best
+        if (FUSED_SCREEN and SCREEN_R and r - 1 == SCREEN_R and lam is not None and not sym and self.k == 2
+                and self.bound == "lagrange" and lb.size > 1
+                and (self.emit is None or len(F) + 1 != self.split_depth)
+                and (self.r1_lp is None or len(F) + 1 > self.r1_depth)):
+            # every child's screen in one compiled call; the loop below visits the others as before
+            pre = self._screen_children(F, cand, kb, keA, lam, r, order, lb, cnt_lb, r1, families, pair_terms)
         try:
             for pos in range(lb.size - 1):  # the last child has no allowed atoms left
                 if sufmin[pos] > self.best + TOL + FLOAT_SLACK:
@@ -991,6 +1043,11 @@ class _Search:
                         continue  # an image of this subtree lies in the subtree of its orbit's first atom
                     seen[lab[i]] = True
                 if cnt_lb[i] > self.best + TOL + FLOAT_SLACK:
+                    continue
+                if pre is not None and pre[pos] >= 0:  # screened above: counted as _screen counts it
+                    self.stats.nodes += 1
+                    self.stats.evaluated += int(pre[pos])
+                    self.stats.extra["screened"] = self.stats.extra.get("screened", 0) + 1
                     continue
                 a = int(cand[i])
                 rest = order[pos + 1 :]
@@ -1028,7 +1085,8 @@ class _Search:
                 for Q in new_q:
                     self._min_pattern_keys(kb_c, Q, sub)
                 resid_c = resid + [Q for Q in new_q if len(Q) <= self.k - 1]
-                if r - 1 == SCREEN_R and lam is not None and self._screen(child, sub, kb_c, keA[i], lam, r1):
+                if (r - 1 == SCREEN_R and lam is not None and (pre is None or self.best < pre_best)
+                        and self._screen(child, sub, kb_c, keA[i], lam, r1)):
                     continue
                 self._visit(child, sub, kb_c, keA[i], resid_c, H_c, lam, r1)
         finally:
@@ -1298,9 +1356,10 @@ def warm_kernels() -> None:
     bk.pair_filter(np.array([1.0]), W, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
     events, pi, lam = np.array([3, 5], dtype=np.int64), np.array([0.5, 0.5]), np.array([0.5, 0.5])
     for dt in (np.int8, np.int32):
-        _lb, _cnt, w, vb, g = bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam,
-                                                    np.ones((3, 2), dtype=dt), 1.0, np.arange(3, dtype=np.int64), 3,
-                                                    bk.popcount_table(3), 7)
+        for subsets in (False, True):
+            _lb, _cnt, w, vb, g = bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam,
+                                                        np.ones((3, 2), dtype=dt), 1.0, np.arange(3, dtype=np.int64),
+                                                        3, bk.popcount_table(3), 7, subsets)
     bk.exact_pair_filter(1.0, w, vb, g, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
 
 

@@ -667,32 +667,80 @@ def combined_windows(bases, W, r, lim):  # pragma: no cover - compiled
     return best_order, best_lb
 
 
+@nb.njit(cache=True, inline="always")
+def _add_pair(g, a, j, v):  # pragma: no cover - compiled
+    """g(a, j) += v on both halves, for a partner j of higher index (−1: not an allowed atom) and v > 0."""
+    if j > a and v > 0.0:
+        g[a, j] += v
+        g[j, a] += v
+
+
 @nb.njit(cache=True)
-def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  # pragma: no cover - compiled
-    """Child bounds with exact pair credits (k = 2; docs/solvers-scale.md, "Exact pair credits").
-
-    With λ ≥ 0, w(b) = Σ_S (λ_S − π_S e_{F∪b}(S))⁺ and g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺ (the pattern of
-    two new atoms, entries of b + c up to 2), the facility Lagrangian gives for |U| ≤ r
-
-        D(F ∪ U) ≥ base − Σ_{b∈U} w(b) − Σ_{{b,c}⊆U} g(b, c),   base = Σ_S min(λ_S, π_S e_F(S)).
-
-    For U = {a} ∪ U' the pairs inside U' are charged half to each of their atoms, at most the r − 2 largest g of
-    each: D ≥ base − w(a) − Σ_{b∈U'} v_a(b), v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)). Returns
-    (per position p of ``order``: base − w(a_p) − the r − 1 largest v_{a_p}(b) over later positions; per child:
-    the same over all other children; w; vb = w + ½ (the r − 2 largest g(b, ·)); the table g — these three for
-    :func:`exact_pair_filter`). g(b, c) is positive only on events where |1_S − b − c|² < λ_S/π_S, and every
-    concept of b outside S costs at least 1 there, so per event only the atoms with fewer than λ_S/π_S concepts
-    outside S are paired."""
-    C, N = eA.shape
-    w = np.zeros(C)
+def _pair_table_subsets(masks, events, pi, lam, pc, full, g):  # pragma: no cover - compiled
+    """The table of :func:`_pair_table_sorted`, each credited pair reached through its masks: for a listed b and an
+    event S, c = X ∪ Y_in ∪ Y_out with X = b ∩ c, Y_in ⊆ S ∖ b, Y_out ⊆ b̄ ∖ S, and |1_S − b − c|² = |S| + key_b +
+    (3 |X ∖ S| + |X ∩ S|) + |Y_out| − |Y_in|, so only the Y_out with |Y_out| below the budget left are looked up
+    (a 2^n index of the masks; each pair once, from its lower index). Costs ~Σ_b 2^(n − |b|) lookups per event
+    instead of a scan of the key window per b."""
+    C = masks.size
+    N = events.size
+    idx = np.full(full + 1, -1, dtype=np.int64)
     for a in range(C):
-        x = 0.0
-        for s in range(N):
-            d = lam[s] - pi[s] * eA[a, s]
-            if d > 0.0:
-                x += d
-        w[a] = x
-    g = np.zeros((C, C))
+        idx[masks[a]] = a
+    for s in range(N):
+        if lam[s] <= 0.0:
+            continue
+        t = lam[s] / pi[s]
+        ev = events[s]
+        nev = full & ~ev
+        size = np.int64(pc[ev])
+        lim = t - size
+        for a in range(C):
+            b = masks[a]
+            o = np.int64(pc[b & nev])
+            if o >= t:
+                continue
+            kb = o - np.int64(pc[b & ev])
+            rem = lim - kb + 1e-9
+            sb = ev & ~b
+            ob = nev & ~b
+            nsb = np.int64(pc[sb])
+            X = b
+            while True:  # X = b ∩ c over the submasks of b; it costs 3 per concept outside S, 1 inside
+                cX = 3 * np.int64(pc[X & nev]) + np.int64(pc[X & ev])
+                if cX - nsb < rem:
+                    Yi = sb
+                    while True:  # Y_in over the submasks of S ∖ b; then |Y_out| < budget
+                        budget = rem - cX + np.int64(pc[Yi])
+                        e0 = size + kb + cX - np.int64(pc[Yi])  # the error with Y_out = ∅
+                        if budget > 0.0:
+                            _add_pair(g, a, idx[X | Yi], lam[s] - pi[s] * e0)
+                        if budget > 1.0 and budget <= 2.0:  # Y_out: single concepts
+                            rest = ob
+                            while rest:
+                                bit = rest & -rest
+                                rest ^= bit
+                                _add_pair(g, a, idx[X | Yi | bit], lam[s] - pi[s] * (e0 + 1))
+                        elif budget > 2.0:  # Y_out: every nonempty submask below the budget
+                            Yo = ob
+                            while Yo:
+                                if pc[Yo] < budget:
+                                    _add_pair(g, a, idx[X | Yi | Yo], lam[s] - pi[s] * (e0 + np.int64(pc[Yo])))
+                                Yo = (Yo - 1) & ob
+                        if Yi == 0:
+                            break
+                        Yi = (Yi - 1) & sb
+                if X == 0:
+                    break
+                X = (X - 1) & b
+
+
+@nb.njit(cache=True)
+def _pair_table_sorted(masks, events, pi, lam, pc, full, g):  # pragma: no cover - compiled
+    """Add g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺ into ``g`` (both halves) by scanning, per event, the listed
+    atoms sorted by key (:func:`exact_pair_windows`)."""
+    C = masks.size
+    N = events.size
     lst = np.empty(C, dtype=np.int64)
     key = np.empty(C, dtype=np.int64)
     ks = np.empty(C, dtype=np.int64)  # the listed atoms sorted by key: keys, masks, indices (contiguous)
@@ -739,6 +787,40 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full):  #
                         aj = ids[jj]
                         g[ai, aj] += v
                         g[aj, ai] += v
+
+
+@nb.njit(cache=True)
+def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full, subsets=False):  # pragma: no cover - compiled
+    """Child bounds with exact pair credits (k = 2; docs/solvers-scale.md, "Exact pair credits").
+
+    With λ ≥ 0, w(b) = Σ_S (λ_S − π_S e_{F∪b}(S))⁺ and g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺ (the pattern of
+    two new atoms, entries of b + c up to 2), the facility Lagrangian gives for |U| ≤ r
+
+        D(F ∪ U) ≥ base − Σ_{b∈U} w(b) − Σ_{{b,c}⊆U} g(b, c),   base = Σ_S min(λ_S, π_S e_F(S)).
+
+    For U = {a} ∪ U' the pairs inside U' are charged half to each of their atoms, at most the r − 2 largest g of
+    each: D ≥ base − w(a) − Σ_{b∈U'} v_a(b), v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)). Returns
+    (per position p of ``order``: base − w(a_p) − the r − 1 largest v_{a_p}(b) over later positions; per child:
+    the same over all other children; w; vb = w + ½ (the r − 2 largest g(b, ·)); the table g — these three for
+    :func:`exact_pair_filter`). g(b, c) is positive only on events where |1_S − b − c|² < λ_S/π_S, and every
+    concept of b outside S costs at least 1 there, so per event only the atoms with fewer than λ_S/π_S concepts
+    outside S are paired. ``subsets``: build the table by :func:`_pair_table_subsets` (every credited pair
+    reached through its masks; for candidate lists that hold a large share of all 2^n masks) instead of the
+    key-sorted scan (:func:`_pair_table_sorted`); the two tables are equal."""
+    C, N = eA.shape
+    w = np.zeros(C)
+    for a in range(C):
+        x = 0.0
+        for s in range(N):
+            d = lam[s] - pi[s] * eA[a, s]
+            if d > 0.0:
+                x += d
+        w[a] = x
+    g = np.zeros((C, C))
+    if subsets:
+        _pair_table_subsets(masks, events, pi, lam, pc, full, g)
+    else:
+        _pair_table_sorted(masks, events, pi, lam, pc, full, g)
     half = np.zeros(C)  # ½ (the r − 2 largest g(b, ·))
     q = r - 2
     if q > 0:
@@ -905,3 +987,77 @@ def screen_child(
         if lb[i] <= lim:
             return False, dmin
     return True, dmin
+
+
+@nb.njit(cache=True)
+def screen_children(
+    kb, keA, K1, order, lb, cnt_lb, lim, bases, W, pf_min, ep, pb, pw, pvb, pg, masks, asize, events, sizes, pc,
+    pi, lam, vorder, cum, ham, r, p2, charge, iters, chunk, target, rbase, rho,
+):  # pragma: no cover - compiled
+    """:func:`screen_child` for every child of a node with r = :data:`~rdp_exact.solvers.bnb_free.SCREEN_R` + 1
+    atoms left (k = 2), in one call, with the allowed atoms each child would get in
+    :meth:`~rdp_exact.solvers.bnb_free._Search._children`: the positions after it in ``order`` whose order-free
+    bound ``cnt_lb`` is within ``lim``, then (where ``bases`` is non-empty and at least ``pf_min`` are left)
+    :func:`pair_filter`, then (``ep``) :func:`exact_pair_filter`; the child's keys are the parent's (``kb``) with
+    the patterns {a, b} (:func:`pattern_keys_min`). ``rho`` (non-empty): the rank-one terms of the parent's allowed
+    atoms, child a's family then being (``rbase`` + ρ_a, −ρ over its allowed atoms).
+
+    Returns per position of ``order``: the child's allowed-atom count where it needs no visit, else −1. Positions from the first whose suffix minimum of ``lb`` exceeds ``lim`` are not screened, nor
+    children that the visit loop skips anyway (``lb`` or ``cnt_lb`` above ``lim``), nor children with fewer than
+    two allowed atoms or errors above int8."""
+    L = lb.size
+    skip = np.full(L, -1, dtype=np.int64)
+    sufmin = np.empty(L)
+    run = np.inf
+    for p in range(L - 1, -1, -1):
+        if lb[p] < run:
+            run = lb[p]
+        sufmin[p] = run
+    N = events.size
+    empty_w = np.zeros(0)
+    empty_m = np.zeros(0, dtype=np.int64)
+    sq = np.empty(N, dtype=np.int64)
+    for p in range(L - 1):
+        if sufmin[p] > lim:
+            break
+        if lb[p] > lim:
+            continue
+        i = order[p]
+        if cnt_lb[i] > lim:
+            continue
+        tail = order[p + 1 :]
+        rest = tail[cnt_lb[tail] <= lim]
+        if bases.size > 0 and rest.size >= 2 and rest.size >= pf_min:
+            rest = pair_filter(bases, W, i, rest, r, lim)
+        if ep and rest.size >= 2:
+            rest = exact_pair_filter(pb, pw, pvb, pg, i, rest, r, lim)
+        if rest.size < 2:
+            continue
+        kmax = 0
+        for s in range(N):
+            if keA[i, s] > kmax:
+                kmax = keA[i, s]
+        if kmax // K1 > 127:
+            continue
+        a = masks[i]
+        for s in range(N):
+            sq[s] = sizes[s] + asize[i] - 2 * np.int64(pc[a & events[s]])
+        mr = masks[rest]
+        sub = np.empty(rest.size, dtype=np.int64)
+        for j in range(rest.size):
+            sub[j] = pc[mr[j] & a]
+        kb_c = kb[rest]
+        pattern_keys_min(kb_c, mr, asize[rest], events, sq, sub, pc, K1, 1)
+        rw = empty_w
+        rb = 0.0
+        if rho.size > 0:
+            rb = rbase + rho[i]
+            rw = np.empty(rest.size)
+            for j in range(rest.size):
+                rw[j] = -rho[rest[j]]
+        ch = mr if charge else empty_m
+        ok, _dmin = screen_child(kb_c, keA[i], K1, pi, lam, vorder, cum, ham, r - 1, p2, ch, iters, chunk, target,
+                                 lim, rb, rw)
+        if ok:
+            skip[p] = rest.size
+    return skip

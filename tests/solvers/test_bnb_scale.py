@@ -417,15 +417,40 @@ def test_screen_changes_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyP
     assert info_off.screened_nodes is None
 
 
+@pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 4), ("random:n=8,support=40,seed=3", 4),
+                                    ("random:n=6,support=24,seed=2", 5)])
+def test_fused_screen_skips_the_same_children(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The screen of all children in one compiled call (FUSED_SCREEN) skips exactly the children the per-child
+    screen skips: the same answer, nodes and screened nodes; and the fused kernel is what ran."""
+    from rdp_exact.solvers import bnb_kernel as bk
+
+    calls = []
+    real = bk.screen_children
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(bk, "screen_children", counted)
+    (on, info_on), (off, info_off) = _answers_with(Problem(from_spec(spec), m, 2), monkeypatch, "FUSED_SCREEN",
+                                                   (True, False))
+    assert on == off
+    assert calls
+    assert info_on.screened_nodes == info_off.screened_nodes and (info_on.screened_nodes or 0) > 0
+    assert info_on.nodes == info_off.nodes
+
+
+@pytest.mark.parametrize("subsets", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_exact_pair_windows_equals_its_definition(seed: int) -> None:
+def test_exact_pair_windows_equals_its_definition(seed: int, subsets: bool) -> None:
     """The compiled exact-pair bounds equal the formula computed directly: w(b), g(b, c) = Σ_S (λ_S − π_S
     |1_S − b − c|²)⁺ over every pair, v_a(b) = w(b) + g(a, b) + ½ (the r − 2 largest g(b, ·)), and per child
-    base − w(a) − the r − 1 largest v_a(b) (over the later positions, and over every other child)."""
+    base − w(a) − the r − 1 largest v_a(b) (over the later positions, and over every other child); the pair table
+    by both constructions (key-sorted scan; through the masks, here with 40 of the 63 masks)."""
     from rdp_exact.solvers.bnb_kernel import exact_pair_windows, popcount_table
 
     rng = np.random.default_rng(seed)
-    n, N, C = 6, 12, 14
+    n, N, C = 6, 12, 40 if subsets else 14
     r = 3 + seed % 2
     full = (1 << n) - 1
     events = rng.choice(np.arange(1, 1 << n), size=N, replace=False).astype(np.int64)
@@ -435,7 +460,8 @@ def test_exact_pair_windows_equals_its_definition(seed: int) -> None:
     lam = pi * rng.uniform(0, 4, N)
     base = float(rng.uniform(0, 2))
     order = rng.permutation(C).astype(np.int64)
-    lb, cnt, *_ = exact_pair_windows(masks, events, pi, lam, eA, base, order, r, popcount_table(n), full)
+    lb, cnt, _w, _vb, g_got = exact_pair_windows(masks, events, pi, lam, eA, base, order, r, popcount_table(n), full,
+                                                 subsets)
 
     bits = ((masks[:, None] >> np.arange(n)) & 1).astype(int)
     tgt = ((events[:, None] >> np.arange(n)) & 1).astype(int)
@@ -444,6 +470,7 @@ def test_exact_pair_windows_equals_its_definition(seed: int) -> None:
     for b, c in itertools.combinations(range(C), 2):
         h = ((tgt - bits[b] - bits[c]) ** 2).sum(axis=1)
         g[b, c] = g[c, b] = np.maximum(lam - pi * h, 0).sum()
+    np.testing.assert_allclose(g_got, g, rtol=0, atol=1e-12)
     half = 0.5 * np.sort(g, axis=1)[:, ::-1][:, : r - 2].sum(axis=1)
     pos = np.empty(C, dtype=int)
     pos[order] = np.arange(C)
