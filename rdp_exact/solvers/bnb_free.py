@@ -158,9 +158,13 @@ MAX_CELLS = 40_000_000
 MAX_N = 16
 #: Subgradient iterations for μ at nodes with r ≥ 2 remaining atoms (legacy bound).
 MU_ITERS = 8
-#: Subgradient iterations for the Lagrangian multipliers λ: root, inner nodes (r ≥ LAG_MIN_R; below, the μ bound).
+#: Subgradient iterations for the Lagrangian multipliers λ: root, inner nodes (r ≥ LAG_MIN_R; below, the μ bound),
+#: and inner nodes at n ≤ LAG_ITERS_SMALL_MAX_N (benchmarks/bench_tuning.py: 40 against 25 gave `random` n = 8–10
+#: 2–12 % fewer nodes and 1.02–1.08× less time, the sampled n = 12 ``hier`` pmf 0.90×).
 LAG_ITERS_ROOT = 60
-LAG_ITERS = 40
+LAG_ITERS = 25
+LAG_ITERS_SMALL = 40
+LAG_ITERS_SMALL_MAX_N = 10
 #: k = 2: charge the pair term to the atoms (½ of the r − 1 largest g_λ over proper supersets) instead of top-p₂
 #: free vectors (the root bound rises, e.g. 0.58 → 0.70 of D* = 0.99 on a chain-structured n = 12 pmf).
 CHARGE = True
@@ -171,7 +175,8 @@ LAG_MIN_R = 2
 #: Largest n at which nodes that tune the Lagrangian also compute the μ bound as a second family (0: never). At
 #: n = 12 it cost more than it pruned (benchmarks/bench_parallel.py, "serial / before": ``blocks``, ``hier``,
 #: ``pairs12`` faster without it, with 0–16 % more nodes); beside the exact pair credits and the screen it does
-#: at n ≤ 10 too (benchmarks/bench_tuning.py: ``random`` n = 10, m = 5 subtrees 1.3× faster, +0.1 % nodes).
+#: at n ≤ 10 too (benchmarks/bench_subtrees.py: ``random`` n = 10, m = 5 subtrees 1.34× faster without it, 0.1 %
+#: more nodes; benchmarks/bench_tuning.py: ``random`` n = 8–10 at m = 4 1.09–1.18×).
 LEGACY_BESIDE_LAGRANGE_MAX_N = 0
 #: Largest n at which the μ bound also tries its free-vector variant (a 2^n × N table per node): on the sampled
 #: n = 12 ``chain`` pmf (μ bound after the rank-one fixing) it never won, and skipping it visits the same 8,038
@@ -198,7 +203,8 @@ EXACT_PAIRS_MAX_ATOMS = 1536
 EXACT_PAIRS_MIN_OPEN = 64
 #: Build the pair table through the atoms' masks (:func:`rdp_exact.solvers.bnb_kernel._pair_table_subsets`) where
 #: the allowed atoms are at least 1/this of all 2^n masks; otherwise by the key-sorted scan. Same table; on
-#: ``random:n=10,support=64`` (|C| ≈ 980 of 1,023) 9–14 ms against 20–25 ms per table.
+#: ``random:n=10,support=64`` (|C| ≈ 980 of 1,023) 9–14 ms against 20–25 ms per table, subtrees at m = 5 1.08×
+#: (benchmarks/bench_subtrees.py).
 EXACT_PAIRS_SUBSET_SHARE = 2
 #: Where the exact pair credits ran, also filter each child's allowed atoms with them
 #: (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_filter`).
@@ -226,7 +232,8 @@ SCREEN_R = 2
 #: Subgradient iterations of the screen's Lagrangian (from the parent's λ).
 SCREEN_LAG_ITERS = 25
 #: Screen all children of a node in one compiled call (:meth:`_Search._screen_children`; k = 2, no symmetry)
-#: instead of one call per child from the visit loop: the same skips, without the loop's per-child Python work.
+#: instead of one call per child from the visit loop: the same skips, without the loop's per-child Python work
+#: (benchmarks/bench_subtrees.py: ``random`` n = 10, m = 5 subtrees 1.24×).
 FUSED_SCREEN = True
 #: Filter each child's allowed atoms by its parent's bound families with the child's atom in the set
 #: (:meth:`_Search._pair_filter`).
@@ -719,7 +726,7 @@ class _Search:
             return  # every child subtree is pruned by the rank-one terms
         tuned = self.bound == "lagrange" and (r >= LAG_MIN_R or not F)
         if tuned:
-            iters = LAG_ITERS_ROOT if not F else LAG_ITERS
+            iters = LAG_ITERS_ROOT if not F else LAG_ITERS_SMALL if self.n <= LAG_ITERS_SMALL_MAX_N else LAG_ITERS
             self.lag_budget_s = self.root_budget_s if not F else math.inf
             charge = self.atoms[cand] if self.k == 2 and CHARGE else None
             base_l, w_l, lam_c = self._lagrange(eF, eA, r, self._p2(len(F), r), lam, iters, charge)
