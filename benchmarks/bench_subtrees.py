@@ -21,13 +21,11 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from benchmarks import toggle  # noqa: E402
 from benchmarks.bench_scale import RANDOM10, _load, _pmf  # noqa: E402
 from benchmarks.bench_tuning import _arm, arms  # noqa: E402
-from rdp_exact.io_utils import atomic_write_json, atomic_write_text  # noqa: E402
 from rdp_exact.problem import Problem  # noqa: E402
 from rdp_exact.solvers import bnb_free, bnb_state  # noqa: E402
 
@@ -96,17 +94,32 @@ def to_markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _positions(text: str) -> list[int]:
+    """``--positions``: sorted distinct non-negative integers."""
+    try:
+        got = sorted({int(x) for x in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+    if not got or got[0] < 0:
+        raise argparse.ArgumentTypeError(f"positions must be non-negative: {text!r}")
+    return got
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="one subtree (position 203), new and all-back arms")
-    ap.add_argument("--positions", default="43,83,203", help="depth-1 subtree positions (comma-separated)")
+    ap.add_argument("--positions", type=_positions, default="43,83,203",
+                    help="depth-1 subtree positions (comma-separated non-negative integers)")
     ap.add_argument("--out", default=str(toggle.RESULTS), help="results folder")
     args = ap.parse_args(argv)
-    positions = [203] if args.quick else sorted(int(x) for x in args.positions.split(","))
+    positions = [203] if args.quick else args.positions
     chosen = [arms()[0], arms()[-1]] if args.quick else arms()
     bnb_free.warm_kernels()
     meta: dict[str, Any] = {"positions": positions, "load_start": _load(), "quick": args.quick}
-    search, stored = capture(positions)
+    try:
+        search, stored = capture(positions)
+    except RuntimeError as e:  # positions beyond the subtrees the root leaves open
+        ap.exit(2, f"bench_subtrees: {e}\n")
     incumbent = float(search.best)
     meta["incumbent"] = incumbent
     meta["sizes"] = [int(c.size) for _F, c, _a, _k in stored]
@@ -120,12 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label}: {got[label]['wall_s']} s, {got[label]['nodes']} nodes", flush=True)
     meta["load_end"] = _load()
     res = {"meta": meta, "arms": got}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "bench_subtrees.json", res)
-    md = to_markdown(res)
-    atomic_write_text(out / "bench_subtrees.md", md)
-    print(md)
+    toggle.write_results(args.out, "bench_subtrees", res, to_markdown(res))
     return 0 if all(x["best"] >= incumbent - 1e-12 for x in got.values()) else 1
 
 

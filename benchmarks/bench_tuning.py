@@ -27,12 +27,10 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from benchmarks import toggle  # noqa: E402
 from benchmarks.bench_scale import _load  # noqa: E402
-from rdp_exact.io_utils import atomic_write_json, atomic_write_text  # noqa: E402
 from rdp_exact.solvers import bnb_free  # noqa: E402
 
 #: flag → its previous value (the new value is the module's own)
@@ -110,12 +108,7 @@ def main(argv: list[str] | None = None) -> int:
               + f", same={same}", flush=True)
     meta["load_end"] = _load()
     res = {"meta": meta, "rows": rows}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "bench_tuning.json", res)
-    md = to_markdown(res)
-    atomic_write_text(out / "bench_tuning.md", md)
-    print(md)
+    toggle.write_results(args.out, "bench_tuning", res, to_markdown(res))
     return 0 if all(r["same"] for r in rows) else 1
 
 

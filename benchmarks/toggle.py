@@ -75,6 +75,15 @@ def to_markdown(title: str, setting: str, res: dict[str, Any], labels: tuple[str
     return "\n".join(lines) + "\n"
 
 
+def write_results(out: str | Path, name: str, res: dict[str, Any], md: str) -> None:
+    """Write ``<out>/<name>.json`` and ``.md`` (each atomically) and print the summary."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / f"{name}.json", res)
+    atomic_write_text(folder / f"{name}.md", md)
+    print(md)
+
+
 def main(argv: list[str] | None, *, description: str, switch: Switch, name: str, title: str, setting: str,
          instances: list[Instance], quick: int, quick_help: str, labels: tuple[str, str] = ("on", "off")) -> int:
     """Parse ``--quick`` (the first ``quick`` instances, 60 s), ``--limit``, ``--out``; run every instance on then
@@ -101,10 +110,5 @@ def main(argv: list[str] | None, *, description: str, switch: Switch, name: str,
               f"({off['nodes']}), same={same}", flush=True)
     meta["load_end"] = _load()
     res = {"meta": meta, "rows": rows}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / f"{name}.json", res)
-    md = to_markdown(title, setting, res, labels)
-    atomic_write_text(out / f"{name}.md", md)
-    print(md)
+    write_results(args.out, name, res, to_markdown(title, setting, res, labels))
     return 0 if all(r["same"] for r in rows) else 1
