@@ -1,4 +1,4 @@
-"""Four branch-and-bound settings for `random` pmfs, each switched back alone and all together, in one run.
+"""Five branch-and-bound settings for `random` pmfs, each switched back alone and all together, in one run.
 
 Run ``python -m benchmarks.bench_tuning [--quick] [--limit S]`` (or ``make bench BENCH_ARGS="--only
 bench_tuning"``); writes ``bench-results/bench_tuning.json`` and ``.md``. The settings (:mod:`rdp_exact.solvers.
@@ -10,10 +10,13 @@ bnb_free`), each with its previous value:
 * ``EXACT_PAIRS_SUBSET_SHARE`` 2 (was 0, the key-sorted scan only): the exact pair table built through the
   atoms' masks where the allowed atoms are at least half of all 2^n masks (the same table);
 * ``FUSED_SCREEN`` True (was False): every child with two atoms left screened in one compiled call per node (the
-  same skips and nodes).
+  same skips and nodes);
+* ``EXACT_PAIR_ROWS`` True (was False): at nodes with three atoms left, the exact pair credits of the open
+  children only (their rows of the table, the partners' charges through the 0/1 vectors), from four open
+  children; before, the whole table from 64.
 
 Instances (k = 2, serial, to the proof): ``random:n=10,support=64,seed=1`` at m = 4, ``random`` n = 8 and 9 at
-m = 4, and the sampled ``hier`` family (n = 12, N = 128, m = 6: only the fused screen applies there). Arms per instance: all new settings, each one at its previous value, all previous
+m = 4, and the sampled ``hier`` family (n = 12, N = 128, m = 6: only the fused screen and the rows apply there). Arms per instance: all new settings, each one at its previous value, all previous
 values; the answers must agree. Thread counts are pinned to 1; every row records the 1-minute load average. The
 m = 5 target instance is measured by ``bench_scale`` (``random10``).
 """
@@ -35,7 +38,7 @@ from rdp_exact.solvers import bnb_free  # noqa: E402
 
 #: flag → its previous value (the new value is the module's own)
 PREVIOUS: dict[str, object] = {"LEGACY_BESIDE_LAGRANGE_MAX_N": 10, "LAG_ITERS_SMALL": 25, "EXACT_PAIRS_SUBSET_SHARE": 0,
-                               "FUSED_SCREEN": False}
+                               "FUSED_SCREEN": False, "EXACT_PAIR_ROWS": False}
 #: (label, pmf spec, m)
 INSTANCES: list[tuple[str, str, int]] = [("random n=10", "random:n=10,support=64,seed=1", 4),
                                          ("random n=8", "random:n=8,support=64,seed=1", 4),

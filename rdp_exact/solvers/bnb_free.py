@@ -36,7 +36,10 @@ other w) exceeds the incumbent plus the tie tolerance: b is then in no completio
 a facility of its own, g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺, so D(F ∪ U) ≥ Σ_S min(λ_S, π_S e_F(S)) −
 Σ_{b∈U} w_λ(b) − Σ_{{b,c}⊆U} g(b, c); child a charges the pairs without a half to each atom (the r − 2 largest g
 of each) and is bounded by base − w_λ(a) − (the r − 1 largest w_λ(b) + g(a, b) + ½ G(b) over its later atoms)
-(:meth:`_Search._exact_pair_windows`; where ≥ :data:`EXACT_PAIRS_MIN_OPEN` children stay open). With the same
+(:meth:`_Search._exact_pair_windows`; where ≥ :data:`EXACT_PAIRS_MIN_OPEN` children stay open). At r = 3 only
+the open children's rows of the table are built, and a partner's charge ½ max_c g(b, c) is bounded by
+½ max_{v ⊇ b} g_λ(v) over the 0/1 vectors (g(b, c) ≤ g_λ(b ∨ c): the vector b ∨ c is no farther than b + c from
+any 0/1 target), from :data:`EXACT_PAIR_ROWS_MIN_OPEN` open children (:data:`EXACT_PAIR_ROWS`). With the same
 terms child a's allowed atoms are filtered: b stays only if base − w_λ(a) − v_a(b) − (the r − 2 largest other v_a)
 can beat the incumbent (:data:`EXACT_PAIR_FILTER`).
 
@@ -165,6 +168,7 @@ LAG_ITERS_ROOT = 60
 LAG_ITERS = 25
 LAG_ITERS_SMALL = 40
 LAG_ITERS_SMALL_MAX_N = 10
+LAG_ITERS_BY_DEPTH: dict = {}
 #: k = 2: charge the pair term to the atoms (½ of the r − 1 largest g_λ over proper supersets) instead of top-p₂
 #: free vectors (the root bound rises, e.g. 0.58 → 0.70 of D* = 0.99 on a chain-structured n = 12 pmf).
 CHARGE = True
@@ -206,6 +210,12 @@ EXACT_PAIRS_MIN_OPEN = 64
 #: ``random:n=10,support=64`` (|C| ≈ 980 of 1,023) 9–14 ms against 20–25 ms per table, subtrees at m = 5 1.08×
 #: (benchmarks/bench_subtrees.py).
 EXACT_PAIRS_SUBSET_SHARE = 2
+#: At nodes with r = 3 atoms left, the exact pair credits of the open children only
+#: (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_rows`: their rows of the table, the partners' charges through
+#: the 0/1 vectors), where at least EXACT_PAIR_ROWS_MIN_OPEN children stay open: ~1 ms where the whole table
+#: costs 10–25 ms at |C| ≈ 1,000, so they pay at far fewer open children.
+EXACT_PAIR_ROWS = True
+EXACT_PAIR_ROWS_MIN_OPEN = 4
 #: Where the exact pair credits ran, also filter each child's allowed atoms with them
 #: (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_filter`).
 EXACT_PAIR_FILTER = True
@@ -259,6 +269,11 @@ MAX_GROUP_CELLS = 32_000_000
 NAME = "bnb"
 #: Largest number of threshold units (3^n ternary, 2^n binary) enumerated to realise a code (threshold class).
 MAX_THRESHOLD_UNITS = 3**9
+
+
+#: The exact pair terms a node hands to its children's filters: (base, w, vb, g, the row of g of each child, −1
+#: for none) (:meth:`_Search._exact_pair_windows`).
+PairTerms = tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def preferred(problem: Problem) -> bool:
@@ -727,6 +742,7 @@ class _Search:
         tuned = self.bound == "lagrange" and (r >= LAG_MIN_R or not F)
         if tuned:
             iters = LAG_ITERS_ROOT if not F else LAG_ITERS_SMALL if self.n <= LAG_ITERS_SMALL_MAX_N else LAG_ITERS
+            iters = LAG_ITERS_BY_DEPTH.get(len(F), iters)
             self.lag_budget_s = self.root_budget_s if not F else math.inf
             charge = self.atoms[cand] if self.k == 2 and CHARGE else None
             base_l, w_l, lam_c = self._lagrange(eF, eA, r, self._p2(len(F), r), lam, iters, charge)
@@ -740,11 +756,17 @@ class _Search:
             families.append(self._legacy_bound(F, cand, kF, eF, eA, r))
         order, lb = self._combined_windows(families, r, lim)
         pair_terms = None
-        if (tuned and self.k == 2 and r >= 3 and EXACT_PAIRS and cand.size <= EXACT_PAIRS_MAX_ATOMS and lb.size
-                and int(np.count_nonzero(lb <= lim)) >= EXACT_PAIRS_MIN_OPEN):
-            lb2, cnt2, pair_terms = self._exact_pair_windows(eF, eA, cand, lam_c, order, r)
-            lb = np.maximum(lb, lb2)
-            cnt_lb = np.maximum(cnt_lb, cnt2)
+        if tuned and self.k == 2 and r >= 3 and EXACT_PAIRS and cand.size <= EXACT_PAIRS_MAX_ATOMS and lb.size:
+            is_open = lb <= lim
+            n_open = int(np.count_nonzero(is_open))
+            rows = None
+            if r == 3 and EXACT_PAIR_ROWS and n_open >= EXACT_PAIR_ROWS_MIN_OPEN:
+                rows = order[is_open]
+                rows = rows[cnt_lb[rows] <= lim]  # the children the loop below can visit
+            if rows is not None or n_open >= EXACT_PAIRS_MIN_OPEN:
+                lb2, cnt2, pair_terms = self._exact_pair_windows(eF, eA, cand, lam_c, order, r, rows)
+                lb = np.maximum(lb, lb2)
+                cnt_lb = np.maximum(cnt_lb, cnt2)
         node_lb = -math.inf
         if lb.size:  # each family's bound for the whole node: base − (the r largest w)
             node_lb = max(base_f - float(np.sort(w_f)[::-1][:r].sum()) for base_f, w_f in families)
@@ -797,7 +819,7 @@ class _Search:
     def _screen_children(self, F: tuple[int, ...], cand: np.ndarray, kb: np.ndarray, keA: np.ndarray, lam: np.ndarray,
                          r: int, order: np.ndarray, lb: np.ndarray, cnt_lb: np.ndarray,
                          r1: tuple[float, np.ndarray] | None, families: list[tuple[float, np.ndarray]] | None,
-                         pair_terms: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+                         pair_terms: PairTerms | None) -> np.ndarray:
         """Per position of ``order``: the allowed-atom count of child F ∪ {a} (r − 1 = :data:`SCREEN_R` atoms left)
         where it needs no visit, else −1 — the screen of :meth:`_screen` run for all children in one compiled call
         (:func:`rdp_exact.solvers.bnb_kernel.screen_children`, :data:`FUSED_SCREEN`) with the allowed atoms
@@ -815,7 +837,8 @@ class _Search:
         else:
             bases, W = np.zeros(0), np.zeros((0, cand.size))
         ep = pair_terms is not None and EXACT_PAIR_FILTER
-        pb, pw, pvb, pg = pair_terms if pair_terms is not None else (0.0, np.zeros(0), np.zeros(0), np.zeros((0, 0)))
+        pb, pw, pvb, pg, prow = pair_terms if pair_terms is not None else (
+            0.0, np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros(0, dtype=np.int64))
         rbase, rho = 0.0, np.zeros(0)
         if self.r1_rho is not None:
             const, rho_all = (self.r1_const, self.r1_rho) if r1 is None else r1
@@ -823,26 +846,35 @@ class _Search:
             rho = np.ascontiguousarray(rho_all[cand], dtype=np.float64)
         return bk.screen_children(
             kb, keA, self.K1, np.ascontiguousarray(order, dtype=np.int64), lb, cnt_lb, lim, bases, W,
-            max(2, PAIR_FILTER_MIN_ATOMS), ep, float(pb), pw, pvb, pg,
+            max(2, PAIR_FILTER_MIN_ATOMS), ep, float(pb), pw, pvb, pg, prow,
             np.ascontiguousarray(self.atoms[cand], dtype=np.int64), np.ascontiguousarray(self.asize[cand]),
             self.events, self.sizes, self.pc, self.pi, np.ascontiguousarray(lam, dtype=np.float64), vorder, cum,
             ham, int(r), int(p2), bool(CHARGE and p2 > 0), SCREEN_LAG_ITERS, LAG_CHUNK, self.best + TOL, rbase, rho)
 
     def _exact_pair_windows(self, eF: np.ndarray, eA: np.ndarray, cand: np.ndarray, lam: np.ndarray,
-                            order: np.ndarray, r: int
-                            ) -> tuple[np.ndarray, np.ndarray, tuple[float, np.ndarray, np.ndarray, np.ndarray]]:
-        """Child bounds with exact pair credits at the node's λ (k = 2, :func:`rdp_exact.solvers.bnb_kernel.
-        exact_pair_windows`): (per position of ``order``, per child, the terms (base, w, vb, g) of
-        :func:`~rdp_exact.solvers.bnb_kernel.exact_pair_filter`)."""
+                            order: np.ndarray, r: int, rows: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, np.ndarray, PairTerms]:
+        """Child bounds with exact pair credits at the node's λ (k = 2): (per position of ``order``, per child,
+        the terms (base, w, vb, g, row of each child) of :func:`~rdp_exact.solvers.bnb_kernel.exact_pair_filter`).
+        The whole pair table (:func:`rdp_exact.solvers.bnb_kernel.exact_pair_windows`), or with ``rows`` (child
+        indices) only their rows and the partners' charges through the 0/1 vectors
+        (:func:`~rdp_exact.solvers.bnb_kernel.exact_pair_rows`; r = 3): −∞ for the other children."""
         from rdp_exact.solvers import bnb_kernel as bk
 
         lam = np.ascontiguousarray(lam, dtype=np.float64)
         base = float(np.minimum(lam, self.pi * eF).sum())
-        lb, cnt, w, vb, g = bk.exact_pair_windows(np.ascontiguousarray(self.atoms[cand], dtype=np.int64), self.events,
-                                                  self.pi, lam, eA, base, np.ascontiguousarray(order, dtype=np.int64),
-                                                  int(r), self.pc, (1 << self.n) - 1,
-                                                  (1 << self.n) <= EXACT_PAIRS_SUBSET_SHARE * cand.size)
-        return lb, cnt, (base, w, vb, g)
+        masks = np.ascontiguousarray(self.atoms[cand], dtype=np.int64)
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        full = (1 << self.n) - 1
+        if rows is not None:
+            vorder, cum, _ham = self._vector_lists()
+            lb, cnt, w, vb, g, rowid = bk.exact_pair_rows(masks, self.events, self.pi, lam, eA, base, order, int(r),
+                                                          self.pc, full, np.ascontiguousarray(rows, dtype=np.int64),
+                                                          vorder, cum)
+            return lb, cnt, (base, w, vb, g, rowid)
+        lb, cnt, w, vb, g = bk.exact_pair_windows(masks, self.events, self.pi, lam, eA, base, order, int(r), self.pc,
+                                                  full, (1 << self.n) <= EXACT_PAIRS_SUBSET_SHARE * cand.size)
+        return lb, cnt, (base, w, vb, g, np.arange(cand.size, dtype=np.int64))
 
     def _forced_terms(self, F: tuple[int, ...], cand: np.ndarray, r: int) -> tuple[float, np.ndarray]:
         """The rank-one LP re-solved with the atoms of F forced in (:func:`~rdp_exact.solvers.rank_one.
@@ -1005,7 +1037,7 @@ class _Search:
         cnt_lb: np.ndarray,
         r1: tuple[float, np.ndarray] | None = None,
         families: list[tuple[float, np.ndarray]] | None = None,
-        pair_terms: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        pair_terms: PairTerms | None = None,
     ) -> None:
         """Recurse into the children in ``order`` while their bound ``lb`` can beat the incumbent.
 
@@ -1068,8 +1100,8 @@ class _Search:
                     # r − 2 largest other v_a) can beat the incumbent
                     from rdp_exact.solvers import bnb_kernel as bk
 
-                    pb, pw, pvb, pg = pair_terms
-                    rest = bk.exact_pair_filter(pb, pw, pvb, pg, int(i), np.ascontiguousarray(rest, dtype=np.int64),
+                    pb, pw, pvb, pg, prow = pair_terms
+                    rest = bk.exact_pair_filter(pb, pw, pvb, pg, prow, int(i), np.ascontiguousarray(rest, dtype=np.int64),
                                                 int(r), self.best + TOL + FLOAT_SLACK)
                 H_c = None
                 if sym:
@@ -1367,7 +1399,13 @@ def warm_kernels() -> None:
             _lb, _cnt, w, vb, g = bk.exact_pair_windows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam,
                                                         np.ones((3, 2), dtype=dt), 1.0, np.arange(3, dtype=np.int64),
                                                         3, bk.popcount_table(3), 7, subsets)
-    bk.exact_pair_filter(1.0, w, vb, g, 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
+    bk.exact_pair_filter(1.0, w, vb, g, np.arange(3, dtype=np.int64), 0, np.array([1, 2], dtype=np.int64), 3, 1.0)
+    ham = np.array([[bin(v ^ e).count("1") for e in (3, 5)] for v in range(8)], dtype=np.float32)
+    vorder, cum = bk.vector_lists(ham)
+    for dt in (np.int8, np.int32):
+        bk.exact_pair_rows(np.array([1, 2, 4], dtype=np.int64), events, pi, lam, np.ones((3, 2), dtype=dt), 1.0,
+                           np.arange(3, dtype=np.int64), 3, bk.popcount_table(3), 7, np.array([0, 2], dtype=np.int64),
+                           vorder, cum)
 
 
 def _completed(problem: Problem, search: _Search, info: dict[str, Any], t0: float) -> Solution:

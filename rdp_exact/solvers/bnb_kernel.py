@@ -255,6 +255,26 @@ def charged_vectors(gV, A, r, out):  # pragma: no cover - compiled
     return c
 
 
+@nb.njit(cache=True, inline="always")
+def _vector_values(lam, pi, order, cum, gV):  # pragma: no cover - compiled
+    """gV[v] = g_λ(v) = Σ_S (λ_S − π_S |1_S − v|²)⁺ over the 0/1 vectors v, from the per-event lists of vectors
+    by distance (:func:`vector_lists`: ``order[S]``, ``cum[S, h]`` of them closer than h)."""
+    gV[:] = 0.0
+    nmax = cum.shape[1] - 1
+    for s in range(lam.size):
+        if lam[s] <= 0.0:
+            continue
+        dcap = int(np.ceil(lam[s] / pi[s]))
+        if dcap > nmax:
+            dcap = nmax
+        for h in range(dcap):  # one value per distance shell
+            d = lam[s] - pi[s] * h
+            if d <= 0.0:
+                break
+            for j in range(cum[s, h], cum[s, h + 1]):
+                gV[order[s, j]] += d
+
+
 @nb.njit(cache=True)
 def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, topV, r, smasks, tv, sv):  # pragma: no cover
     """Fill w_λ (wA), g_λ (gV, when p2 > 0) and the top index lists; returns (bound value, base).
@@ -275,22 +295,7 @@ def _values(lam, pi, pe, indptr, ev, val, order, cum, ham, p2, wA, gV, topA, top
     for s in range(N):
         base += lam[s] if lam[s] < pe[s] else pe[s]
     if p2 > 0:
-        gV[:] = 0.0
-        nmax = cum.shape[1] - 1
-        for s in range(N):
-            if lam[s] <= 0.0:
-                continue
-            thr = lam[s] / pi[s]
-            dcap = int(np.ceil(thr))
-            if dcap > nmax:
-                dcap = nmax
-            # the vectors run by distance, cum[s, h] of them closer than h: one value per distance shell
-            for h in range(dcap):
-                d = lam[s] - pi[s] * h
-                if d <= 0.0:
-                    break
-                for j in range(cum[s, h], cum[s, h + 1]):
-                    gV[order[s, j]] += d
+        _vector_values(lam, pi, order, cum, gV)
         if smasks.size > 0:
             _superset_charge(gV, smasks, tv, r, wA)
         else:
@@ -668,71 +673,86 @@ def combined_windows(bases, W, r, lim):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, inline="always")
-def _add_pair(g, a, j, v):  # pragma: no cover - compiled
-    """g(a, j) += v on both halves, for a partner j of higher index (−1: not an allowed atom) and v > 0."""
-    if j > a and v > 0.0:
-        g[a, j] += v
-        g[j, a] += v
+def _add_pair(g, ra, a, j, v, sym):  # pragma: no cover - compiled
+    """Credit v > 0 to the pair (a, j) (j = −1: not an allowed atom): with ``sym`` to both halves of the table,
+    from the lower index only (each pair is reached from both of its atoms); else to row ``ra`` (a's row)."""
+    if j < 0 or j == a or v <= 0.0:
+        return
+    if sym:
+        if j > a:
+            g[a, j] += v
+            g[j, a] += v
+    else:
+        g[ra, j] += v
+
+
+@nb.njit(cache=True)
+def _credit_partners(g, ra, a, b, ev, nev, size, t, lam_s, pi_s, pc, idx, sym):  # pragma: no cover - compiled
+    """Add (λ_S − π_S |1_S − b − c|²)⁺ of one event S (t = λ_S/π_S) for every allowed partner c of atom a (mask
+    b), each c reached through its masks (:func:`_pair_table_subsets`; ``idx``: the atom of each mask, or −1):
+    c = X ∪ Y_in ∪ Y_out with X = b ∩ c, Y_in ⊆ S ∖ b, Y_out ⊆ b̄ ∖ S, and |1_S − b − c|² = |S| + key_b +
+    (3 |X ∖ S| + |X ∩ S|) + |Y_out| − |Y_in|, so only the Y_out with |Y_out| below the budget left are looked up.
+    Where to: :func:`_add_pair` (``sym``: the whole table; else row ``ra``)."""
+    o = np.int64(pc[b & nev])
+    if o >= t:
+        return  # every concept of b outside S costs at least 1
+    kb = o - np.int64(pc[b & ev])
+    rem = t - size - kb + 1e-9
+    sb = ev & ~b
+    ob = nev & ~b
+    nsb = np.int64(pc[sb])
+    X = b
+    while True:  # X = b ∩ c over the submasks of b; it costs 3 per concept outside S, 1 inside
+        cX = 3 * np.int64(pc[X & nev]) + np.int64(pc[X & ev])
+        if cX - nsb < rem:
+            Yi = sb
+            while True:  # Y_in over the submasks of S ∖ b; then |Y_out| < budget
+                budget = rem - cX + np.int64(pc[Yi])
+                e0 = size + kb + cX - np.int64(pc[Yi])  # the error with Y_out = ∅
+                if budget > 0.0:
+                    _add_pair(g, ra, a, idx[X | Yi], lam_s - pi_s * e0, sym)
+                if budget > 1.0 and budget <= 2.0:  # Y_out: single concepts
+                    rest = ob
+                    while rest:
+                        bit = rest & -rest
+                        rest ^= bit
+                        _add_pair(g, ra, a, idx[X | Yi | bit], lam_s - pi_s * (e0 + 1), sym)
+                elif budget > 2.0:  # Y_out: every nonempty submask below the budget
+                    Yo = ob
+                    while Yo:
+                        if pc[Yo] < budget:
+                            _add_pair(g, ra, a, idx[X | Yi | Yo], lam_s - pi_s * (e0 + np.int64(pc[Yo])), sym)
+                        Yo = (Yo - 1) & ob
+                if Yi == 0:
+                    break
+                Yi = (Yi - 1) & sb
+        if X == 0:
+            break
+        X = (X - 1) & b
+
+
+@nb.njit(cache=True)
+def _mask_index(masks, full):  # pragma: no cover - compiled
+    """The atom of each mask (a 2^n index; −1 for masks not listed)."""
+    idx = np.full(full + 1, -1, dtype=np.int64)
+    for a in range(masks.size):
+        idx[masks[a]] = a
+    return idx
 
 
 @nb.njit(cache=True)
 def _pair_table_subsets(masks, events, pi, lam, pc, full, g):  # pragma: no cover - compiled
-    """The table of :func:`_pair_table_sorted`, each credited pair reached through its masks: for a listed b and an
-    event S, c = X ∪ Y_in ∪ Y_out with X = b ∩ c, Y_in ⊆ S ∖ b, Y_out ⊆ b̄ ∖ S, and |1_S − b − c|² = |S| + key_b +
-    (3 |X ∖ S| + |X ∩ S|) + |Y_out| − |Y_in|, so only the Y_out with |Y_out| below the budget left are looked up
-    (a 2^n index of the masks; each pair once, from its lower index). Costs ~Σ_b 2^(n − |b|) lookups per event
+    """The table of :func:`_pair_table_sorted`, each credited pair reached through its masks
+    (:func:`_credit_partners`, each pair once, from its lower index). Costs ~Σ_b 2^(n − |b|) lookups per event
     instead of a scan of the key window per b."""
-    C = masks.size
-    N = events.size
-    idx = np.full(full + 1, -1, dtype=np.int64)
-    for a in range(C):
-        idx[masks[a]] = a
-    for s in range(N):
+    idx = _mask_index(masks, full)
+    for s in range(events.size):
         if lam[s] <= 0.0:
             continue
-        t = lam[s] / pi[s]
         ev = events[s]
-        nev = full & ~ev
-        size = np.int64(pc[ev])
-        lim = t - size
-        for a in range(C):
-            b = masks[a]
-            o = np.int64(pc[b & nev])
-            if o >= t:
-                continue
-            kb = o - np.int64(pc[b & ev])
-            rem = lim - kb + 1e-9
-            sb = ev & ~b
-            ob = nev & ~b
-            nsb = np.int64(pc[sb])
-            X = b
-            while True:  # X = b ∩ c over the submasks of b; it costs 3 per concept outside S, 1 inside
-                cX = 3 * np.int64(pc[X & nev]) + np.int64(pc[X & ev])
-                if cX - nsb < rem:
-                    Yi = sb
-                    while True:  # Y_in over the submasks of S ∖ b; then |Y_out| < budget
-                        budget = rem - cX + np.int64(pc[Yi])
-                        e0 = size + kb + cX - np.int64(pc[Yi])  # the error with Y_out = ∅
-                        if budget > 0.0:
-                            _add_pair(g, a, idx[X | Yi], lam[s] - pi[s] * e0)
-                        if budget > 1.0 and budget <= 2.0:  # Y_out: single concepts
-                            rest = ob
-                            while rest:
-                                bit = rest & -rest
-                                rest ^= bit
-                                _add_pair(g, a, idx[X | Yi | bit], lam[s] - pi[s] * (e0 + 1))
-                        elif budget > 2.0:  # Y_out: every nonempty submask below the budget
-                            Yo = ob
-                            while Yo:
-                                if pc[Yo] < budget:
-                                    _add_pair(g, a, idx[X | Yi | Yo], lam[s] - pi[s] * (e0 + np.int64(pc[Yo])))
-                                Yo = (Yo - 1) & ob
-                        if Yi == 0:
-                            break
-                        Yi = (Yi - 1) & sb
-                if X == 0:
-                    break
-                X = (X - 1) & b
+        for a in range(masks.size):
+            _credit_partners(g, a, a, masks[a], ev, full & ~ev, np.int64(pc[ev]), lam[s] / pi[s], lam[s], pi[s], pc,
+                             idx, True)
 
 
 @nb.njit(cache=True)
@@ -807,15 +827,8 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full, sub
     outside S are paired. ``subsets``: build the table by :func:`_pair_table_subsets` (every credited pair
     reached through its masks; for candidate lists that hold a large share of all 2^n masks) instead of the
     key-sorted scan (:func:`_pair_table_sorted`); the two tables are equal."""
-    C, N = eA.shape
-    w = np.zeros(C)
-    for a in range(C):
-        x = 0.0
-        for s in range(N):
-            d = lam[s] - pi[s] * eA[a, s]
-            if d > 0.0:
-                x += d
-        w[a] = x
+    C = eA.shape[0]
+    w = _pair_w(pi, lam, eA)
     g = np.zeros((C, C))
     if subsets:
         _pair_table_subsets(masks, events, pi, lam, pc, full, g)
@@ -835,6 +848,77 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full, sub
                 sm += buf[k]
             half[b] = 0.5 * sm
     vb = w + half
+    rows = np.arange(C)
+    lb, cnt_lb = _pair_windows(base, w, vb, g, rows, order, r)
+    return lb, cnt_lb, w, vb, g
+
+
+@nb.njit(cache=True)
+def exact_pair_rows(masks, events, pi, lam, eA, base, order, r, pc, full, rows, vorder, cum):  # pragma: no cover
+    """:func:`exact_pair_windows` for the children ``rows`` only (k = 2, r = 3; docs/solvers-scale.md, "Exact pair
+    credits"): the rows g(a, ·) of the listed children, through the masks (:func:`_credit_partners`), and the
+    pair charge of a partner b bounded through the 0/1 vectors instead of the whole table: each g(b, c) ≤ g_λ(b ∨ c)
+    (the vector b ∨ c is no farther than b + c from any 0/1 target), so ½ max_c g(b, c) ≤ ½ max_{v ⊇ b} g_λ(v)
+    (:func:`_vector_values`, then a superset maximum), an upper bound on the exact charge, hence a valid (possibly
+    weaker) vb. Costs ~|rows| / |C| of the whole table.
+
+    Returns (per position of ``order``: the bound of its child where it has a row, else −∞; per child: the same
+    over every other child, −∞ without a row; w; vb; the rows (|rows| × |C|); the row of each child, −1 for none).
+    With r > 3 the charge would be the r − 2 largest g(b, ·), which the vector maximum bounds only by its
+    multiple, so callers use this at r = 3 only; the bounds stay valid for any r ≥ 3 (q · the maximum)."""
+    C = eA.shape[0]
+    w = _pair_w(pi, lam, eA)
+    R = rows.size
+    rowid = np.full(C, -1, dtype=np.int64)
+    for k in range(R):
+        rowid[rows[k]] = k
+    g = np.zeros((R, C))
+    idx = _mask_index(masks, full)
+    for s in range(events.size):
+        if lam[s] <= 0.0:
+            continue
+        ev = events[s]
+        for k in range(R):
+            a = rows[k]
+            _credit_partners(g, k, a, masks[a], ev, full & ~ev, np.int64(pc[ev]), lam[s] / pi[s], lam[s], pi[s], pc,
+                             idx, False)
+    gV = np.empty(full + 1)
+    _vector_values(lam, pi, vorder, cum, gV)
+    bit = 1
+    while bit <= full:  # gV[b] = max over the supersets v ⊇ b
+        for hi in range(0, full + 1, 2 * bit):
+            for mask in range(hi, hi + bit):
+                if gV[mask + bit] > gV[mask]:
+                    gV[mask] = gV[mask + bit]
+        bit <<= 1
+    vb = np.empty(C)
+    for b in range(C):
+        vb[b] = w[b] + 0.5 * (r - 2) * gV[masks[b]]
+    lb, cnt_lb = _pair_windows(base, w, vb, g, rows, order, r)
+    return lb, cnt_lb, w, vb, g, rowid
+
+
+@nb.njit(cache=True, inline="always")
+def _pair_w(pi, lam, eA):  # pragma: no cover - compiled
+    """w(b) = Σ_S (λ_S − π_S e_{F∪b}(S))⁺ per child b."""
+    C, N = eA.shape
+    w = np.zeros(C)
+    for a in range(C):
+        x = 0.0
+        for s in range(N):
+            d = lam[s] - pi[s] * eA[a, s]
+            if d > 0.0:
+                x += d
+        w[a] = x
+    return w
+
+
+@nb.njit(cache=True)
+def _pair_windows(base, w, vb, g, rows, order, r):  # pragma: no cover - compiled
+    """The bounds of :func:`exact_pair_windows` for the children ``rows`` (g's k-th row is child rows[k]'s): per
+    position of ``order``, base − w(a) − the r − 1 largest vb(b) + g(a, b) over the later positions, and per child
+    the same over every other child; −∞ for the children without a row."""
+    C = w.size
     lb = np.full(C, -np.inf)
     cnt_lb = np.full(C, -np.inf)
     q = r - 1
@@ -847,38 +931,40 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full, sub
     for b in range(C):
         neg[b] = -vb[b]
     vord = np.argsort(neg, kind="mergesort")
-    for a in range(C):
+    for k in range(rows.size):
+        a = rows[k]
+        ga = g[k]
         # the r − 1 largest vb(b) + g(a, b): the partners with g(a, b) > 0 at their value, then the largest vb
         # among the others (g = 0 there), at most r − 1 of them
         c0 = 0
         c1 = 0
         for b in range(C):
-            x = g[a, b]
-            if x > 0.0:
+            x = ga[b]
+            if x > 0.0 and b != a:
                 c0 = _push_top(top0, c0, q, vb[b] + x)
                 if pos[b] > pos[a]:
                     c1 = _push_top(top1, c1, q, vb[b] + x)
-        c0 = _push_largest_rest(top0, c0, q, vb, vord, g, a, pos, -1)
-        c1 = _push_largest_rest(top1, c1, q, vb, vord, g, a, pos, pos[a])
+        c0 = _push_largest_rest(top0, c0, q, vb, vord, ga, a, pos, -1)
+        c1 = _push_largest_rest(top1, c1, q, vb, vord, ga, a, pos, pos[a])
         sm = 0.0
-        for k in range(c0):
-            sm += top0[k]
+        for j in range(c0):
+            sm += top0[j]
         cnt_lb[a] = base - w[a] - sm
         sm = 0.0
-        for k in range(c1):
-            sm += top1[k]
+        for j in range(c1):
+            sm += top1[j]
         lb[pos[a]] = base - w[a] - sm
-    return lb, cnt_lb, w, vb, g
+    return lb, cnt_lb
 
 
 @nb.njit(cache=True, inline="always")
-def _push_largest_rest(top, cnt, q, vb, vord, g, a, pos, after):  # pragma: no cover - compiled
-    """Push the q largest vb(b) (``vord``: b by vb descending) over the b ≠ a with g(a, b) = 0 and pos[b] > after
-    into the top-q buffer; returns its count."""
+def _push_largest_rest(top, cnt, q, vb, vord, ga, a, pos, after):  # pragma: no cover - compiled
+    """Push the q largest vb(b) (``vord``: b by vb descending) over the b ≠ a with g(a, b) = 0 (``ga``: a's row)
+    and pos[b] > after into the top-q buffer; returns its count."""
     k = 0
     for idx in range(vord.size):
         b = vord[idx]
-        if b == a or pos[b] <= after or g[a, b] > 0.0:
+        if b == a or pos[b] <= after or ga[b] > 0.0:
             continue
         cnt = _push_top(top, cnt, q, vb[b])
         k += 1
@@ -888,13 +974,17 @@ def _push_largest_rest(top, cnt, q, vb, vord, g, a, pos, after):  # pragma: no c
 
 
 @nb.njit(cache=True)
-def exact_pair_filter(base, w, vb, g, i, rest, r, lim):  # pragma: no cover - compiled
+def exact_pair_filter(base, w, vb, g, rowid, i, rest, r, lim):  # pragma: no cover - compiled
     """The entries b of ``rest`` (child indices) that can still join child i under the exact pair credits
-    (:func:`exact_pair_windows`): base − w(i) − v_i(b) − (the r − 2 largest v_i over rest ∖ {b}) ≤ lim, with
-    v_i(b) = vb(b) + g(i, b)."""
+    (:func:`exact_pair_windows`, :func:`exact_pair_rows`): base − w(i) − v_i(b) − (the r − 2 largest v_i over
+    rest ∖ {b}) ≤ lim, with v_i(b) = vb(b) + g(i, b), g(i, ·) being row ``rowid[i]`` of ``g``; all of ``rest``
+    when child i has no row."""
+    gi = rowid[i]
+    if gi < 0:
+        return rest
     vals = np.empty(rest.size)
     for j in range(rest.size):
-        vals[j] = vb[rest[j]] + g[i, rest[j]]
+        vals[j] = vb[rest[j]] + g[gi, rest[j]]
     b = global_child_bound(base - w[i], vals, r - 1)
     keep = np.ones(rest.size, dtype=np.bool_)
     for j in range(rest.size):
@@ -991,15 +1081,15 @@ def screen_child(
 
 @nb.njit(cache=True)
 def screen_children(
-    kb, keA, K1, order, lb, cnt_lb, lim, bases, W, pf_min, ep, pb, pw, pvb, pg, masks, asize, events, sizes, pc,
+    kb, keA, K1, order, lb, cnt_lb, lim, bases, W, pf_min, ep, pb, pw, pvb, pg, prow, masks, asize, events, sizes, pc,
     pi, lam, vorder, cum, ham, r, p2, charge, iters, chunk, target, rbase, rho,
 ):  # pragma: no cover - compiled
     """:func:`screen_child` for every child of a node with r = :data:`~rdp_exact.solvers.bnb_free.SCREEN_R` + 1
     atoms left (k = 2), in one call, with the allowed atoms each child would get in
     :meth:`~rdp_exact.solvers.bnb_free._Search._children`: the positions after it in ``order`` whose order-free
     bound ``cnt_lb`` is within ``lim``, then (where ``bases`` is non-empty and at least ``pf_min`` are left)
-    :func:`pair_filter`, then (``ep``) :func:`exact_pair_filter`; the child's keys are the parent's (``kb``) with
-    the patterns {a, b} (:func:`pattern_keys_min`). ``rho`` (non-empty): the rank-one terms of the parent's allowed
+    :func:`pair_filter`, then (``ep``) :func:`exact_pair_filter` (the table's rows ``pg``, the row of each child
+    ``prow``); the child's keys are the parent's (``kb``) with the patterns {a, b} (:func:`pattern_keys_min`). ``rho`` (non-empty): the rank-one terms of the parent's allowed
     atoms, child a's family then being (``rbase`` + ρ_a, −ρ over its allowed atoms).
 
     Returns per position of ``order``: the child's allowed-atom count where it needs no visit, else −1. Positions from the first whose suffix minimum of ``lb`` exceeds ``lim`` are not screened, nor
@@ -1030,7 +1120,7 @@ def screen_children(
         if bases.size > 0 and rest.size >= 2 and rest.size >= pf_min:
             rest = pair_filter(bases, W, i, rest, r, lim)
         if ep and rest.size >= 2:
-            rest = exact_pair_filter(pb, pw, pvb, pg, i, rest, r, lim)
+            rest = exact_pair_filter(pb, pw, pvb, pg, prow, i, rest, r, lim)
         if rest.size < 2:
             continue
         kmax = 0

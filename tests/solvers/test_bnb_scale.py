@@ -331,11 +331,14 @@ def test_combined_windows_kernel_against_definition(seed: int) -> None:
     assert int((lb <= lim).sum()) == fewest
 
 
+@pytest.mark.parametrize("rows", [False, True])
 @pytest.mark.parametrize("spec,m,depth", [("random:n=5,support=14,seed=2", 4, 1), ("pairs:n=5,pair=0.3,single=0.05,seed=1", 5, 2),
                                           ("random:n=5,support=20,seed=7", 5, 2), ("random:n=4,support=10,seed=3", 4, 0)])
-def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int) -> None:
+def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int, rows: bool) -> None:
     """The exact-pair child bounds (the tuned λ and two random ones) never exceed the best completion: per
-    position, by the later atoms only; per child, by any other atoms (enumerated; r = 3 and 4)."""
+    position, by the later atoms only; per child, by any other atoms (enumerated; r = 3 and 4). With ``rows``
+    (half of the children's rows, the partners charged through the 0/1 vectors) the same for the children with a
+    row, −∞ for the others."""
     from functools import cache
 
     pmf = from_spec(spec)
@@ -359,7 +362,13 @@ def test_exact_pair_windows_bound_every_completion(spec: str, m: int, depth: int
     _b, _w, tuned = search._lagrange(eF, eA, r, search._p2(depth, r), None, 40, search.atoms[cand])
     for lam in [tuned, rng.uniform(0, 1.5, search.N) * pe, rng.uniform(0, 1, search.N) * search.pi * 3]:
         order = rng.permutation(cand.size)
-        lb, cnt, _terms = search._exact_pair_windows(eF, eA, cand, lam, order, r)
+        picked = rng.permutation(cand.size)[: (cand.size + 1) // 2] if rows else None
+        lb, cnt, terms = search._exact_pair_windows(eF, eA, cand, lam, order, r, picked)
+        if picked is not None:
+            has_row = np.isin(np.arange(cand.size), picked)
+            assert np.array_equal(terms[4] >= 0, has_row)
+            assert np.all(np.isneginf(cnt[~has_row])) and np.all(np.isneginf(lb[~has_row[order]]))
+            assert np.all(np.isfinite(cnt[has_row]))
         for pos in sorted(set(rng.choice(cand.size, size=min(6, cand.size), replace=False).tolist()) | {0}):
             A = int(cand[order[pos]])
             later = cand[order[pos + 1:]].tolist()
@@ -440,6 +449,51 @@ def test_fused_screen_skips_the_same_children(spec: str, m: int, monkeypatch: py
     assert info_on.nodes == info_off.nodes
 
 
+def _pair_inputs(seed: int, n: int, N: int, C: int) -> tuple[np.ndarray, ...]:
+    """Random inputs of the exact-pair kernels: (events, masks, π, e_{F∪b}, λ, base, order)."""
+    rng = np.random.default_rng(seed)
+    events = rng.choice(np.arange(1, 1 << n), size=N, replace=False).astype(np.int64)
+    masks = rng.choice(np.arange(1, 1 << n), size=C, replace=False).astype(np.int64)
+    pi = rng.dirichlet(np.ones(N))
+    eA = rng.integers(0, 4, size=(C, N)).astype(np.int8)
+    lam = pi * rng.uniform(0, 4, N)
+    base = np.float64(rng.uniform(0, 2))
+    order = rng.permutation(C).astype(np.int64)
+    return events, masks, pi, eA, lam, base, order
+
+
+def _pair_table_direct(events: np.ndarray, masks: np.ndarray, pi: np.ndarray, lam: np.ndarray,
+                       n: int) -> np.ndarray:
+    """g(b, c) = Σ_S (λ_S − π_S |1_S − b − c|²)⁺ over every pair, straight from the definition."""
+    bits = ((masks[:, None] >> np.arange(n)) & 1).astype(int)
+    tgt = ((events[:, None] >> np.arange(n)) & 1).astype(int)
+    C = masks.size
+    g = np.zeros((C, C))
+    for b, c in itertools.combinations(range(C), 2):
+        h = ((tgt - bits[b] - bits[c]) ** 2).sum(axis=1)
+        g[b, c] = g[c, b] = np.maximum(lam - pi * h, 0).sum()
+    return g
+
+
+def _check_pair_windows(lb: np.ndarray, cnt: np.ndarray, base: float, w: np.ndarray, vb: np.ndarray, g: np.ndarray,
+                        order: np.ndarray, r: int, rows: set[int]) -> None:
+    """Per child a in ``rows``: base − w(a) − the r − 1 largest vb(b) + g(a, b), over the later positions (lb)
+    and over every other child (cnt); −∞ for the other children."""
+    C = w.size
+    pos = np.empty(C, dtype=int)
+    pos[order] = np.arange(C)
+    for a in range(C):
+        if a not in rows:
+            assert np.isneginf(cnt[a]) and np.isneginf(lb[pos[a]])
+            continue
+        v = vb + g[a]
+        others = [b for b in range(C) if b != a]
+        later = [b for b in others if pos[b] > pos[a]]
+        for pool, got in ((others, cnt[a]), (later, lb[pos[a]])):
+            want = base - w[a] - np.sort(v[pool])[::-1][: r - 1].sum()
+            assert got == pytest.approx(want, abs=1e-12), (a, pool == later)
+
+
 @pytest.mark.parametrize("subsets", [False, True])
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_pair_windows_equals_its_definition(seed: int, subsets: bool) -> None:
@@ -449,38 +503,46 @@ def test_exact_pair_windows_equals_its_definition(seed: int, subsets: bool) -> N
     by both constructions (key-sorted scan; through the masks, here with 40 of the 63 masks)."""
     from rdp_exact.solvers.bnb_kernel import exact_pair_windows, popcount_table
 
-    rng = np.random.default_rng(seed)
     n, N, C = 6, 12, 40 if subsets else 14
     r = 3 + seed % 2
-    full = (1 << n) - 1
-    events = rng.choice(np.arange(1, 1 << n), size=N, replace=False).astype(np.int64)
-    masks = rng.choice(np.arange(1, 1 << n), size=C, replace=False).astype(np.int64)
-    pi = rng.dirichlet(np.ones(N))
-    eA = rng.integers(0, 4, size=(C, N)).astype(np.int8)
-    lam = pi * rng.uniform(0, 4, N)
-    base = float(rng.uniform(0, 2))
-    order = rng.permutation(C).astype(np.int64)
-    lb, cnt, _w, _vb, g_got = exact_pair_windows(masks, events, pi, lam, eA, base, order, r, popcount_table(n), full,
-                                                 subsets)
-
-    bits = ((masks[:, None] >> np.arange(n)) & 1).astype(int)
-    tgt = ((events[:, None] >> np.arange(n)) & 1).astype(int)
-    w = np.maximum(lam[None, :] - pi[None, :] * eA, 0).sum(axis=1)
-    g = np.zeros((C, C))
-    for b, c in itertools.combinations(range(C), 2):
-        h = ((tgt - bits[b] - bits[c]) ** 2).sum(axis=1)
-        g[b, c] = g[c, b] = np.maximum(lam - pi * h, 0).sum()
+    events, masks, pi, eA, lam, base, order = _pair_inputs(seed, n, N, C)
+    lb, cnt, _w, _vb, g_got = exact_pair_windows(masks, events, pi, lam, eA, base, order, r, popcount_table(n),
+                                                 (1 << n) - 1, subsets)
+    g = _pair_table_direct(events, masks, pi, lam, n)
     np.testing.assert_allclose(g_got, g, rtol=0, atol=1e-12)
+    w = np.maximum(lam[None, :] - pi[None, :] * eA, 0).sum(axis=1)
     half = 0.5 * np.sort(g, axis=1)[:, ::-1][:, : r - 2].sum(axis=1)
-    pos = np.empty(C, dtype=int)
-    pos[order] = np.arange(C)
-    for a in range(C):
-        v = w + half + g[a]
-        others = [b for b in range(C) if b != a]
-        later = [b for b in others if pos[b] > pos[a]]
-        for pool, got in ((others, cnt[a]), (later, lb[pos[a]])):
-            want = base - w[a] - np.sort(v[pool])[::-1][: r - 1].sum()
-            assert got == pytest.approx(want, abs=1e-12), (a, pool == later)
+    _check_pair_windows(lb, cnt, float(base), w, w + half, g, order, r, set(range(C)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_pair_rows_equals_its_definition(seed: int) -> None:
+    """The rows kernel equals its formula computed directly: g(a, ·) of the listed children only, a partner's
+    charge vb(b) = w(b) + ½ (r − 2) max_{v ⊇ b} g_λ(v) over the 0/1 vectors v, at least the whole table's exact
+    charge, and per listed child base − w(a) − the r − 1 largest vb(b) + g(a, b) (later positions; every other
+    child); −∞ for the children without a row."""
+    from rdp_exact.solvers.bnb_kernel import exact_pair_rows, popcount_table, vector_lists
+
+    n, N, C, r = 6, 12, 30, 3
+    events, masks, pi, eA, lam, base, order = _pair_inputs(seed, n, N, C)
+    rows = np.random.default_rng(seed + 100).choice(C, size=11, replace=False).astype(np.int64)
+    vbits = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(int)
+    tgt = ((events[:, None] >> np.arange(n)) & 1).astype(int)
+    ham = ((vbits[:, None, :] - tgt[None, :, :]) ** 2).sum(axis=2)  # [2^n, N]
+    vorder, cum = vector_lists(ham.astype(np.float32))
+    lb, cnt, w_got, vb_got, g_rows, rowid = exact_pair_rows(masks, events, pi, lam, eA, base, order, r,
+                                                            popcount_table(n), (1 << n) - 1, rows, vorder, cum)
+
+    w = np.maximum(lam[None, :] - pi[None, :] * eA, 0).sum(axis=1)
+    g = _pair_table_direct(events, masks, pi, lam, n)
+    gv = np.maximum(lam[None, :] - pi[None, :] * ham, 0).sum(axis=1)  # g_λ(v) per 0/1 vector
+    sup = np.array([max(gv[v] for v in range(1 << n) if v & mb == mb) for mb in masks.tolist()])
+    np.testing.assert_allclose(w_got, w, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(vb_got, w + 0.5 * (r - 2) * sup, rtol=0, atol=1e-12)
+    assert np.all(vb_got >= w + 0.5 * g.max(axis=1) - 1e-12)  # never below the exact charge
+    assert rowid[rows].tolist() == list(range(rows.size)) and int((rowid >= 0).sum()) == rows.size
+    np.testing.assert_allclose(g_rows, g[rows], rtol=0, atol=1e-12)
+    _check_pair_windows(lb, cnt, float(base), w, vb_got, g, order, r, set(rows.tolist()))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -501,9 +563,15 @@ def test_exact_pair_filter_equals_its_definition(seed: int) -> None:
     v = {int(b): vb[b] + g[i, b] for b in rest}
     bounds = {b: base - w[i] - v[b] - sum(sorted((v[c] for c in v if c != b), reverse=True)[: r - 2]) for b in v}
     lim = float(np.median(list(bounds.values())))
-    kept = exact_pair_filter(base, w, vb, g, i, rest, r, lim).tolist()
+    kept = exact_pair_filter(base, w, vb, g, np.arange(C, dtype=np.int64), i, rest, r, lim).tolist()
     assert kept == [b for b in rest.tolist() if bounds[b] <= lim]
     assert 0 < len(kept) < rest.size
+    # the same with only child i's row kept (as exact_pair_rows returns it); no row: nothing is dropped
+    rowid = np.full(C, -1, dtype=np.int64)
+    rowid[i] = 0
+    assert exact_pair_filter(base, w, vb, g[i : i + 1], rowid, i, rest, r, lim).tolist() == kept
+    rowid[i] = -1
+    assert exact_pair_filter(base, w, vb, g[i : i + 1], rowid, i, rest, r, lim).tolist() == rest.tolist()
 
 
 @pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 5), ("random:n=6,support=24,seed=2", 5)])
@@ -519,10 +587,32 @@ def test_exact_pair_filter_changes_no_answer(spec: str, m: int, monkeypatch: pyt
 
     def counting(*args: object) -> np.ndarray:
         kept = real(*args)
-        dropped.append(len(args[5]) - kept.size)  # type: ignore[arg-type]
+        dropped.append(len(args[6]) - kept.size)  # type: ignore[arg-type]
         return kept
 
     monkeypatch.setattr(bk, "exact_pair_filter", counting)
     out = _answers_with(pr, monkeypatch, "EXACT_PAIR_FILTER", (True, False))
     assert out[0][0] == out[1][0]
     assert sum(dropped) > 0
+
+
+@pytest.mark.parametrize("spec,m", [("random:n=7,support=30,seed=5", 5), ("random:n=6,support=24,seed=2", 4),
+                                    ("pairs:n=6,pair=0.3,single=0.05,seed=2", 5)])
+def test_exact_pair_rows_change_no_answer(spec: str, m: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same proven (D, R, P) and atoms with the rows of the exact pair credits (r = 3) on and off, and the
+    rows kernel is what ran at those nodes."""
+    from rdp_exact.solvers import bnb_kernel as bk
+
+    calls = []
+    real = bk.exact_pair_rows
+
+    def counted(*args: object) -> object:
+        calls.append(int(args[7]))  # type: ignore[call-overload]
+        return real(*args)
+
+    monkeypatch.setattr(bk, "exact_pair_rows", counted)
+    monkeypatch.setattr(bnb_free, "EXACT_PAIR_ROWS_MIN_OPEN", 1)
+    (on, _info_on), (off, _info_off) = _answers_with(Problem(from_spec(spec), m, 2), monkeypatch, "EXACT_PAIR_ROWS",
+                                                     (True, False))
+    assert on == off
+    assert calls and set(calls) == {3}
