@@ -168,7 +168,6 @@ LAG_ITERS_ROOT = 60
 LAG_ITERS = 25
 LAG_ITERS_SMALL = 40
 LAG_ITERS_SMALL_MAX_N = 10
-LAG_ITERS_BY_DEPTH: dict = {}
 #: k = 2: charge the pair term to the atoms (½ of the r − 1 largest g_λ over proper supersets) instead of top-p₂
 #: free vectors (the root bound rises, e.g. 0.58 → 0.70 of D* = 0.99 on a chain-structured n = 12 pmf).
 CHARGE = True
@@ -742,7 +741,6 @@ class _Search:
         tuned = self.bound == "lagrange" and (r >= LAG_MIN_R or not F)
         if tuned:
             iters = LAG_ITERS_ROOT if not F else LAG_ITERS_SMALL if self.n <= LAG_ITERS_SMALL_MAX_N else LAG_ITERS
-            iters = LAG_ITERS_BY_DEPTH.get(len(F), iters)
             self.lag_budget_s = self.root_budget_s if not F else math.inf
             charge = self.atoms[cand] if self.k == 2 and CHARGE else None
             base_l, w_l, lam_c = self._lagrange(eF, eA, r, self._p2(len(F), r), lam, iters, charge)
