@@ -855,8 +855,8 @@ def exact_pair_windows(masks, events, pi, lam, eA, base, order, r, pc, full, sub
 
 @nb.njit(cache=True)
 def exact_pair_rows(masks, events, pi, lam, eA, base, order, r, pc, full, rows, vorder, cum):  # pragma: no cover
-    """:func:`exact_pair_windows` for the children ``rows`` only (k = 2, r = 3; docs/solvers-scale.md, "Exact pair
-    credits"): the rows g(a, ·) of the listed children, through the masks (:func:`_credit_partners`), and the
+    """:func:`exact_pair_windows` for the children ``rows`` only (k = 2, r = 3; docs/solvers-scale.md, "Rows of the
+    pair table at r = 3"): the rows g(a, ·) of the listed children, through the masks (:func:`_credit_partners`), and the
     pair charge of a partner b bounded through the 0/1 vectors instead of the whole table: each g(b, c) ≤ g_λ(b ∨ c)
     (the vector b ∨ c is no farther than b + c from any 0/1 target), so ½ max_c g(b, c) ≤ ½ max_{v ⊇ b} g_λ(v)
     (:func:`_vector_values`, then a superset maximum), an upper bound on the exact charge, hence a valid (possibly
@@ -1089,8 +1089,9 @@ def screen_children(
     :meth:`~rdp_exact.solvers.bnb_free._Search._children`: the positions after it in ``order`` whose order-free
     bound ``cnt_lb`` is within ``lim``, then (where ``bases`` is non-empty and at least ``pf_min`` are left)
     :func:`pair_filter`, then (``ep``) :func:`exact_pair_filter` (the table's rows ``pg``, the row of each child
-    ``prow``); the child's keys are the parent's (``kb``) with the patterns {a, b} (:func:`pattern_keys_min`). ``rho`` (non-empty): the rank-one terms of the parent's allowed
-    atoms, child a's family then being (``rbase`` + ρ_a, −ρ over its allowed atoms).
+    ``prow``); the child's keys are the parent's (``kb``) with the patterns {a, b} (:func:`pattern_keys_min`).
+    ``rho`` (non-empty): the rank-one terms of the parent's allowed atoms, child a's family then being
+    (``rbase`` + ρ_a, −ρ over its allowed atoms).
 
     Returns per position of ``order``: the child's allowed-atom count where it needs no visit, else −1. Positions from the first whose suffix minimum of ``lb`` exceeds ``lim`` are not screened, nor
     children that the visit loop skips anyway (``lb`` or ``cnt_lb`` above ``lim``), nor children with fewer than
